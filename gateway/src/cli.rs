@@ -1,0 +1,151 @@
+//! The `tsunagi` command line (clap): `tsunagi serve`, with more subcommands to come
+//! (`convert`, `ingest`, `validate`, `migrate`).
+
+use crate::config::{Config, LogFormat, ENV_VARS};
+use crate::store::{SqliteStore, Store};
+use crate::Gateway;
+use clap::{Args, Parser, Subcommand};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Tsunagi: a FHIR R4 gateway that turns hospital exports into linked FHIR and serves them.
+#[derive(Debug, Parser)]
+#[command(name = "tsunagi", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the FHIR REST server.
+    Serve(ServeArgs),
+}
+
+/// `tsunagi serve` flags. Each overrides the config file and the environment.
+#[derive(Debug, Args)]
+#[command(after_help = env_help())]
+pub struct ServeArgs {
+    /// TOML configuration file (keys: listen, base_path, public_base_url, db, workers,
+    /// log_format, [limits], [sqlite], [cache]; see deploy/tsunagi.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080; env TSUNAGI_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// SQLite database file, created on first start [default: ./tsunagi-data/tsunagi.db;
+    /// env TSUNAGI_DB].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<String>,
+    /// FHIR base path [default: /fhir; env TSUNAGI_BASE_PATH].
+    #[arg(long, value_name = "PATH")]
+    pub base_path: Option<String>,
+    /// Log style: text or json [default: text; env TSUNAGI_LOG_FORMAT].
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+fn env_help() -> String {
+    let mut help = String::from("Environment variables (override the config file):\n");
+    for (name, meaning) in ENV_VARS {
+        help.push_str(&format!("  {name:<32} {meaning}\n"));
+    }
+    help.push_str("Precedence: flags > environment > config file > defaults.");
+    help
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => match load_config(&args) {
+            Ok(config) => serve(config),
+            Err(message) => {
+                eprintln!("tsunagi: {message}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// Builds the configuration from defaults, file, environment and flags.
+pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path).map_err(|error| error.to_string())?,
+        None => Config::default(),
+    };
+    config
+        .apply_env(|name| std::env::var(name).ok())
+        .map_err(|error| error.to_string())?;
+    if let Some(listen) = &args.listen {
+        config.listen = listen.clone();
+    }
+    if let Some(db) = &args.db {
+        config.db = db.clone();
+    }
+    if let Some(base_path) = &args.base_path {
+        config.base_path = base_path.clone();
+    }
+    if let Some(log_format) = &args.log_format {
+        config.log_format = match log_format.as_str() {
+            "json" => LogFormat::Json,
+            "text" => LogFormat::Text,
+            other => return Err(format!("--log-format: '{other}' is not text or json")),
+        };
+    }
+    config.validate().map_err(|error| error.to_string())?;
+    Ok(config)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    init_logging(config.log_format);
+    let store: Arc<dyn Store> = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            tracing::error!(db = %config.db, %error, "cannot open the store");
+            return ExitCode::from(1);
+        }
+    };
+    let listener = match TcpListener::bind(&config.listen) {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(listen = %config.listen, %error, "cannot listen");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(
+        listen = %config.listen,
+        base_url = %config.base_url(),
+        db = %config.db,
+        "Tsunagi FHIR gateway serving"
+    );
+    let gateway = Arc::new(Gateway::new(config, store));
+    let result = actix_web::rt::System::new()
+        .block_on(async move { crate::http::start(gateway, listener)?.await });
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "server failed");
+            ExitCode::from(1)
+        }
+    }
+}

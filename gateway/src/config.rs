@@ -1,0 +1,351 @@
+//! Gateway configuration: built-in defaults, then a TOML file, then `TSUNAGI_*` environment
+//! variables, then command-line flags (each later source wins).
+
+use serde::Deserialize;
+use std::path::Path;
+
+/// Everything the gateway reads at start. Every key has a safe default.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the FHIR HTTP server binds to.
+    pub listen: String,
+    /// Path prefix of the FHIR API, e.g. `/fhir`.
+    pub base_path: String,
+    /// Absolute base URL clients see (behind a proxy); default `http://{listen}{base_path}`.
+    pub public_base_url: Option<String>,
+    /// SQLite file path (the embedded store).
+    pub db: String,
+    /// HTTP worker threads; default: one per core.
+    pub workers: Option<usize>,
+    /// `text` (human) or `json` (one object per line) logs.
+    pub log_format: LogFormat,
+    /// Limits on what clients send.
+    pub limits: Limits,
+    /// Embedded store tuning.
+    pub sqlite: SqliteConfig,
+    /// In-memory cache of current resource versions.
+    pub cache: CacheConfig,
+}
+
+/// Log output style.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines for log collectors.
+    Json,
+}
+
+/// Size, depth and count limits on client input.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest JSON/XML nesting accepted.
+    pub max_depth: usize,
+    /// Most entries in one batch or transaction Bundle.
+    pub max_bundle_entries: usize,
+    /// Largest `_count` honoured on paged results.
+    pub max_page_size: usize,
+    /// Page size when the client gives no `_count`.
+    pub default_page_size: usize,
+}
+
+/// SQLite store settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// `full` (fsync on every commit: survives power loss) or `normal` (survives a process
+    /// crash only).
+    pub synchronous: Synchronous,
+    /// Most read connections open at once.
+    pub max_readers: usize,
+    /// How long a connection waits for a lock before reporting the store busy, in ms.
+    pub busy_timeout_ms: u64,
+}
+
+/// SQLite `PRAGMA synchronous` levels we allow.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// fsync the WAL on every commit.
+    Full,
+    /// fsync only at checkpoints.
+    Normal,
+}
+
+/// Resource cache settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Upper bound of cached resource bytes; 0 turns the cache off.
+    pub max_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            base_path: "/fhir".into(),
+            public_base_url: None,
+            db: "./tsunagi-data/tsunagi.db".into(),
+            workers: None,
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+            sqlite: SqliteConfig::default(),
+            cache: CacheConfig::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_depth: 64,
+            max_bundle_entries: 1000,
+            max_page_size: 1000,
+            default_page_size: 50,
+        }
+    }
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            synchronous: Synchronous::Full,
+            max_readers: 8,
+            busy_timeout_ms: 5000,
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A configuration that could not be loaded; the message names the file, key or variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown key.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the TOML parser said (it names the key and line).
+        message: String,
+    },
+    /// An environment variable or flag has a value of the wrong shape.
+    #[error("{name}: {message}")]
+    Value {
+        /// Variable or key name.
+        name: String,
+        /// Why the value was refused.
+        message: String,
+    },
+}
+
+/// Environment variables read by [`Config::apply_env`], with what each sets (shown in `--help`).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("TSUNAGI_LISTEN", "listen address, e.g. 127.0.0.1:8080"),
+    ("TSUNAGI_BASE_PATH", "FHIR base path, e.g. /fhir"),
+    ("TSUNAGI_PUBLIC_BASE_URL", "absolute base URL clients see"),
+    ("TSUNAGI_DB", "SQLite file path"),
+    ("TSUNAGI_WORKERS", "HTTP worker threads"),
+    ("TSUNAGI_LOG_FORMAT", "text or json"),
+    ("TSUNAGI_MAX_BODY_BYTES", "largest request body"),
+    ("TSUNAGI_MAX_DEPTH", "deepest JSON/XML nesting"),
+    ("TSUNAGI_MAX_BUNDLE_ENTRIES", "most entries per Bundle"),
+    ("TSUNAGI_MAX_PAGE_SIZE", "largest _count"),
+    ("TSUNAGI_DEFAULT_PAGE_SIZE", "page size without _count"),
+    ("TSUNAGI_SQLITE_SYNCHRONOUS", "full or normal"),
+    ("TSUNAGI_SQLITE_MAX_READERS", "read connections"),
+    ("TSUNAGI_SQLITE_BUSY_TIMEOUT_MS", "lock wait in ms"),
+    (
+        "TSUNAGI_CACHE_MAX_BYTES",
+        "resource cache size in bytes, 0 = off",
+    ),
+];
+
+impl Config {
+    /// Reads a TOML file over the defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses TOML text over the defaults.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
+    }
+
+    /// Applies every `TSUNAGI_*` variable that `lookup` returns (normally `std::env::var`).
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        for (name, _) in ENV_VARS {
+            if let Some(value) = lookup(name) {
+                self.set(name, &value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let limits = &mut self.limits;
+        match name {
+            "TSUNAGI_LISTEN" => self.listen = value.into(),
+            "TSUNAGI_BASE_PATH" => self.base_path = value.into(),
+            "TSUNAGI_PUBLIC_BASE_URL" => self.public_base_url = Some(value.into()),
+            "TSUNAGI_DB" => self.db = value.into(),
+            "TSUNAGI_WORKERS" => self.workers = Some(number(name, value)?),
+            "TSUNAGI_LOG_FORMAT" => self.log_format = choice(name, value)?,
+            "TSUNAGI_MAX_BODY_BYTES" => limits.max_body_bytes = number(name, value)?,
+            "TSUNAGI_MAX_DEPTH" => limits.max_depth = number(name, value)?,
+            "TSUNAGI_MAX_BUNDLE_ENTRIES" => limits.max_bundle_entries = number(name, value)?,
+            "TSUNAGI_MAX_PAGE_SIZE" => limits.max_page_size = number(name, value)?,
+            "TSUNAGI_DEFAULT_PAGE_SIZE" => limits.default_page_size = number(name, value)?,
+            "TSUNAGI_SQLITE_SYNCHRONOUS" => self.sqlite.synchronous = choice(name, value)?,
+            "TSUNAGI_SQLITE_MAX_READERS" => self.sqlite.max_readers = number(name, value)?,
+            "TSUNAGI_SQLITE_BUSY_TIMEOUT_MS" => self.sqlite.busy_timeout_ms = number(name, value)?,
+            "TSUNAGI_CACHE_MAX_BYTES" => self.cache.max_bytes = number(name, value)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but make no sense (e.g. a zero body limit).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("limits.max_body_bytes", self.limits.max_body_bytes),
+            ("limits.max_depth", self.limits.max_depth),
+            ("limits.max_bundle_entries", self.limits.max_bundle_entries),
+            ("limits.max_page_size", self.limits.max_page_size),
+            ("limits.default_page_size", self.limits.default_page_size),
+            ("sqlite.max_readers", self.sqlite.max_readers),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::Value {
+                name: (*name).into(),
+                message: "must be greater than 0".into(),
+            });
+        }
+        if !self.base_path.starts_with('/')
+            || self.base_path.ends_with('/') && self.base_path.len() > 1
+        {
+            return Err(ConfigError::Value {
+                name: "base_path".into(),
+                message: format!(
+                    "'{}' must start with '/' and not end with '/'",
+                    self.base_path
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The absolute base URL used in `Location`, `fullUrl` and paging links.
+    pub fn base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}{}", self.listen, self.base_path),
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| ConfigError::Value {
+        name: name.into(),
+        message: format!("'{value}' is not a non-negative whole number"),
+    })
+}
+
+fn choice<T: serde::de::DeserializeOwned>(name: &str, value: &str) -> Result<T, ConfigError> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value.trim()))
+        .map_err(|error| ConfigError::Value {
+            name: name.into(),
+            message: error.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_defaults_and_env_overrides_toml() {
+        let mut config = Config::from_toml(
+            "listen = \"0.0.0.0:9000\"\n[limits]\nmax_depth = 10\n[sqlite]\nsynchronous = \"normal\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.limits.max_depth, 10);
+        assert_eq!(
+            config.limits.max_body_bytes,
+            Limits::default().max_body_bytes
+        );
+        assert_eq!(config.sqlite.synchronous, Synchronous::Normal);
+
+        config
+            .apply_env(|name| match name {
+                "TSUNAGI_MAX_DEPTH" => Some("12".into()),
+                "TSUNAGI_LOG_FORMAT" => Some("json".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.limits.max_depth, 12);
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let error = Config::from_toml("[limits]\nmax_dept = 3\n").unwrap_err();
+        assert!(error.contains("max_dept"), "{error}");
+        let error = Config::default()
+            .apply_env(|name| (name == "TSUNAGI_SQLITE_SYNCHRONOUS").then(|| "off".into()))
+            .unwrap_err();
+        assert!(
+            error.to_string().starts_with("TSUNAGI_SQLITE_SYNCHRONOUS"),
+            "{error}"
+        );
+        let mut zero = Config::default();
+        zero.limits.max_bundle_entries = 0;
+        assert!(zero
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_bundle_entries"));
+    }
+
+    #[test]
+    fn base_url_defaults_to_listen_address() {
+        assert_eq!(Config::default().base_url(), "http://127.0.0.1:8080/fhir");
+        let config = Config {
+            public_base_url: Some("https://fhir.example.jp/r4/".into()),
+            ..Config::default()
+        };
+        assert_eq!(config.base_url(), "https://fhir.example.jp/r4");
+    }
+}

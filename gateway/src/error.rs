@@ -1,0 +1,225 @@
+//! [`GatewayError`]: every failure the gateway can answer with, and the one place that maps it
+//! to an HTTP status and an OperationOutcome.
+
+use crate::outcome::Issue;
+use crate::store::StoreError;
+use tsunagi_profiles::ModelError;
+
+/// A failed interaction. `status()` and `issue()` are the only mapping to the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The body is not acceptable FHIR (syntax, structure, limits, DOCTYPE).
+    #[error("{source}")]
+    Model {
+        /// What the model reported.
+        source: ModelError,
+        /// Where in the request (e.g. `Bundle.entry[1].resource`), when not the whole body.
+        location: Option<String>,
+    },
+    /// The request body is larger than the configured limit.
+    #[error("request body over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request is well-formed FHIR but breaks a REST rule (id mismatch, bad URL, …).
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// Where, as a FHIRPath-like expression or a request part (`url`, `header If-Match`).
+        location: Option<String>,
+    },
+    /// A search/history/conditional parameter that is unknown or not supported here.
+    #[error("unknown or unsupported parameter '{name}': {reason}")]
+    UnknownParameter {
+        /// The parameter as sent.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// `Content-Type` names a format this endpoint does not take.
+    #[error("unsupported content type '{0}'")]
+    UnsupportedMediaType(String),
+    /// `Accept`/`_format` asks for a format we cannot produce.
+    #[error("cannot produce any of the requested formats: {0}")]
+    NotAcceptable(String),
+    /// The resource type in the URL is not an R4 resource type.
+    #[error("'{0}' is not a FHIR R4 resource type")]
+    UnknownResourceType(String),
+    /// No such resource, version or route.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The resource was deleted.
+    #[error("{0} was deleted")]
+    Gone(String),
+    /// `If-Match` named a version that is not the current one.
+    #[error(
+        "version conflict on {resource}: If-Match wants version {expected}, current is {current}"
+    )]
+    VersionConflict {
+        /// `Type/id`.
+        resource: String,
+        /// The version the client expected.
+        expected: String,
+        /// The current version (or "none").
+        current: String,
+    },
+    /// A conditional operation matched more than one resource, or a conditional reference did
+    /// not match exactly one.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The write conflicts with the stored state (e.g. two entries for one resource).
+    #[error("{0}")]
+    Conflict(String),
+    /// Syntactically fine but semantically unusable (e.g. a patch that breaks the resource).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// A limit on counts was exceeded (Bundle entries, page size).
+    #[error("{0}")]
+    TooCostly(String),
+    /// The HTTP method is not defined for this URL.
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An error inside entry `index` of a batch or transaction Bundle.
+    #[error("Bundle.entry[{index}]: {source}")]
+    InEntry {
+        /// Zero-based entry index.
+        index: usize,
+        /// The entry's own error.
+        source: Box<GatewayError>,
+    },
+}
+
+impl GatewayError {
+    /// An [`GatewayError::Invalid`] with a location.
+    pub fn invalid(message: impl Into<String>, location: impl Into<String>) -> Self {
+        GatewayError::Invalid {
+            message: message.into(),
+            location: Some(location.into()),
+        }
+    }
+
+    /// Wraps an error as belonging to Bundle entry `index`.
+    pub fn in_entry(self, index: usize) -> Self {
+        match self {
+            already @ GatewayError::InEntry { .. } => already,
+            other => GatewayError::InEntry {
+                index,
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            GatewayError::Model { source, .. } => match source {
+                ModelError::TooLarge { .. } => 413,
+                ModelError::Serialize { .. } => 500,
+                _ => 400,
+            },
+            GatewayError::BodyTooLarge { .. } => 413,
+            GatewayError::Invalid { .. } | GatewayError::UnknownParameter { .. } => 400,
+            GatewayError::TooCostly(_) => 400,
+            GatewayError::UnsupportedMediaType(_) => 415,
+            GatewayError::NotAcceptable(_) => 406,
+            GatewayError::UnknownResourceType(_) | GatewayError::NotFound(_) => 404,
+            GatewayError::Gone(_) => 410,
+            GatewayError::VersionConflict { .. } | GatewayError::PreconditionFailed(_) => 412,
+            GatewayError::Conflict(_) => 409,
+            GatewayError::Unprocessable(_) => 422,
+            GatewayError::MethodNotAllowed(_) => 405,
+            GatewayError::Store(StoreError::Busy(_)) => 503,
+            GatewayError::Store(StoreError::Conflict(_)) => 409,
+            GatewayError::Store(_) => 500,
+            GatewayError::InEntry { source, .. } => source.status(),
+        }
+    }
+
+    /// The OperationOutcome issue describing this error.
+    pub fn issue(&self) -> Issue {
+        match self {
+            GatewayError::Model { source, location } => {
+                let code = match source {
+                    ModelError::TooLarge { .. } | ModelError::TooDeep { .. } => "too-costly",
+                    ModelError::XmlDoctype { .. } => "security",
+                    ModelError::Syntax { .. } | ModelError::Structure { .. } => "structure",
+                    ModelError::ResourceType(_) => "invalid",
+                    ModelError::Serialize { .. } => "exception",
+                };
+                let issue = Issue::error(code, source.to_string());
+                match location {
+                    Some(location) => issue.at(location.clone()),
+                    None => issue,
+                }
+            }
+            GatewayError::BodyTooLarge { .. } | GatewayError::TooCostly(_) => {
+                Issue::error("too-costly", self.to_string())
+            }
+            GatewayError::Invalid { location, .. } => {
+                let issue = Issue::error("invalid", self.to_string());
+                match location {
+                    Some(location) => issue.at(location.clone()),
+                    None => issue,
+                }
+            }
+            GatewayError::UnknownParameter { name, .. } => {
+                Issue::error("not-supported", self.to_string()).at(name.clone())
+            }
+            GatewayError::UnsupportedMediaType(_) => {
+                Issue::error("not-supported", self.to_string()).at("header Content-Type")
+            }
+            GatewayError::NotAcceptable(_) => Issue::error("not-supported", self.to_string()),
+            GatewayError::UnknownResourceType(_) => Issue::error("not-supported", self.to_string()),
+            GatewayError::MethodNotAllowed(_) => Issue::error("not-supported", self.to_string()),
+            GatewayError::NotFound(_) => Issue::error("not-found", self.to_string()),
+            GatewayError::Gone(_) => Issue::error("deleted", self.to_string()),
+            GatewayError::VersionConflict { .. } => {
+                Issue::error("conflict", self.to_string()).at("header If-Match")
+            }
+            GatewayError::PreconditionFailed(_) => {
+                Issue::error("multiple-matches", self.to_string())
+            }
+            GatewayError::Conflict(_) => Issue::error("conflict", self.to_string()),
+            GatewayError::Unprocessable(_) => Issue::error("processing", self.to_string()),
+            GatewayError::Store(StoreError::Busy(_)) => Issue::error("transient", self.to_string()),
+            GatewayError::Store(_) => Issue::error("exception", self.to_string()),
+            GatewayError::InEntry { index, source } => {
+                let inner = source.issue();
+                let prefix = format!("Bundle.entry[{index}]");
+                let mut expression: Vec<String> = inner
+                    .expression
+                    .iter()
+                    .map(|location| {
+                        if location.starts_with("Bundle.entry[") {
+                            location.clone()
+                        } else {
+                            format!("{prefix}.{location}")
+                        }
+                    })
+                    .collect();
+                if expression.is_empty() {
+                    expression.push(prefix);
+                }
+                Issue {
+                    diagnostics: self.to_string(),
+                    expression,
+                    ..inner
+                }
+            }
+        }
+    }
+}
+
+impl From<ModelError> for GatewayError {
+    fn from(source: ModelError) -> Self {
+        GatewayError::Model {
+            source,
+            location: None,
+        }
+    }
+}

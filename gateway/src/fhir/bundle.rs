@@ -1,0 +1,390 @@
+//! Batch and transaction Bundles in, and the Bundles the server answers with
+//! (transaction-response, batch-response, history).
+
+use super::engine::{execute, resolve_conditional_update, unique_match};
+use super::entry::{status_text, EntryOutcome, EntryRequest, Method, PreferReturn, Target};
+use super::ids::{etag, new_id, parse_version_tag};
+use super::references::rewrite_references;
+use crate::clock::Instant;
+use crate::outcome::{operation_outcome, Issue};
+use crate::store::{HistoryPage, StoreTx, StoredVersion};
+use crate::GatewayError;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+use tsunagi_profiles::Resource;
+
+/// Whether a Bundle is all-or-nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    /// One store transaction; any failure fails all.
+    Transaction,
+    /// Each entry on its own.
+    Batch,
+}
+
+/// One parsed entry of a batch or transaction.
+#[derive(Debug, Clone)]
+pub struct BundleEntry {
+    /// `entry.fullUrl`, the name other entries may reference it by.
+    pub full_url: Option<String>,
+    /// The interaction.
+    pub request: EntryRequest,
+}
+
+/// Splits a batch/transaction Bundle into entries. An entry that cannot be parsed keeps its
+/// place as an error (a batch answers it alone; a transaction fails on it).
+pub fn parse_bundle(
+    bundle: Resource,
+    max_entries: usize,
+    base_url: &str,
+) -> Result<(BundleKind, Vec<Result<BundleEntry, GatewayError>>), GatewayError> {
+    if bundle.resource_type() != "Bundle" {
+        return Err(GatewayError::invalid(
+            format!("expected a Bundle, got a {}", bundle.resource_type()),
+            "resourceType",
+        ));
+    }
+    let mut value = bundle.into_value();
+    let kind = match value.get("type").and_then(Value::as_str) {
+        Some("transaction") => BundleKind::Transaction,
+        Some("batch") => BundleKind::Batch,
+        other => {
+            return Err(GatewayError::invalid(
+                format!(
+                    "Bundle.type must be 'transaction' or 'batch' here, not '{}'",
+                    other.unwrap_or("")
+                ),
+                "Bundle.type",
+            ))
+        }
+    };
+    let entries = match value.get_mut("entry").map(Value::take) {
+        Some(Value::Array(entries)) => entries,
+        _ => Vec::new(),
+    };
+    if entries.len() > max_entries {
+        return Err(GatewayError::TooCostly(format!(
+            "the Bundle has {} entries; the limit is {max_entries}",
+            entries.len()
+        )));
+    }
+    let parsed = entries
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| parse_entry(entry, base_url).map_err(|error| error.in_entry(index)))
+        .collect();
+    Ok((kind, parsed))
+}
+
+fn parse_entry(mut entry: Value, base_url: &str) -> Result<BundleEntry, GatewayError> {
+    let full_url = entry
+        .get("fullUrl")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let request = entry.get("request").cloned().unwrap_or(Value::Null);
+    let text = |name: &str| request.get(name).and_then(Value::as_str);
+    let method_text = text("method")
+        .ok_or_else(|| GatewayError::invalid("entry has no request.method", "request.method"))?;
+    let method = Method::parse(method_text).ok_or_else(|| {
+        GatewayError::invalid(
+            format!("'{method_text}' is not a request method"),
+            "request.method",
+        )
+    })?;
+    let url = text("url")
+        .ok_or_else(|| GatewayError::invalid("entry has no request.url", "request.url"))?;
+    let relative = relative_url(url, base_url)?;
+    let mut parsed = EntryRequest::new(method, Target::parse(relative, "request.url")?);
+    if let Some(tag) = text("ifMatch") {
+        parsed.if_match = Some(parse_version_tag(tag, "request.ifMatch")?);
+    }
+    parsed.if_none_exist = text("ifNoneExist").map(str::to_owned);
+    let resource = entry.get_mut("resource").map(Value::take);
+    match (method, resource) {
+        (Method::Patch, Some(binary)) => parsed.patch = Some(patch_from_binary(&binary)?),
+        (Method::Patch, None) => {
+            return Err(GatewayError::invalid(
+                "a PATCH entry needs a Binary resource",
+                "resource",
+            ))
+        }
+        (Method::Post | Method::Put, Some(resource)) => {
+            let resource =
+                Resource::from_checked_value(resource).map_err(|source| GatewayError::Model {
+                    source,
+                    location: Some("resource".into()),
+                })?;
+            parsed.resource = Some(resource);
+        }
+        (Method::Post | Method::Put, None) => {
+            return Err(GatewayError::invalid(
+                format!("a {method_text} entry needs a resource"),
+                "resource",
+            ))
+        }
+        (Method::Get | Method::Delete, _) => {}
+    }
+    Ok(BundleEntry {
+        full_url,
+        request: parsed,
+    })
+}
+
+/// `request.url` relative to the server base; absolute URLs must point at this server.
+fn relative_url<'a>(url: &'a str, base_url: &str) -> Result<&'a str, GatewayError> {
+    if !url.contains("://") {
+        return Ok(url.trim_start_matches('/'));
+    }
+    url.strip_prefix(base_url)
+        .map(|rest| rest.trim_start_matches('/'))
+        .ok_or_else(|| {
+            GatewayError::invalid(
+                format!("request.url '{url}' points outside this server ({base_url})"),
+                "request.url",
+            )
+        })
+}
+
+/// A transaction PATCH carries its JSON Patch as a Binary (R4 http.html §3.1.0.7.1).
+fn patch_from_binary(binary: &Value) -> Result<Value, GatewayError> {
+    let content_type = binary
+        .get("contentType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if binary.get("resourceType").and_then(Value::as_str) != Some("Binary")
+        || !content_type.starts_with("application/json-patch+json")
+    {
+        return Err(GatewayError::invalid(
+            "a PATCH entry's resource must be a Binary with contentType application/json-patch+json (FHIRPath Patch is not supported)",
+            "resource",
+        ));
+    }
+    let data = binary.get("data").and_then(Value::as_str).unwrap_or("");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|error| {
+            GatewayError::invalid(
+                format!("Binary.data is not base64: {error}"),
+                "resource.data",
+            )
+        })?;
+    serde_json::from_slice(&bytes).map_err(|error| {
+        GatewayError::invalid(
+            format!("Binary.data is not a JSON Patch document: {error}"),
+            "resource.data",
+        )
+    })
+}
+
+/// Runs a transaction's entries inside one store transaction: assigns ids, rewrites
+/// references, then executes in the R4 order (DELETE, POST, PUT/PATCH, GET). Any error fails
+/// the whole transaction and names its entry.
+pub fn run_transaction(
+    tx: &mut dyn StoreTx,
+    mut entries: Vec<BundleEntry>,
+    now: Instant,
+) -> Result<Vec<EntryOutcome>, GatewayError> {
+    let mut assigned: HashMap<String, String> = HashMap::new();
+    let mut written: HashSet<String> = HashSet::new();
+    for (index, entry) in entries.iter_mut().enumerate() {
+        assign_identity(tx, entry, &mut assigned, &mut written)
+            .map_err(|error| error.in_entry(index))?;
+    }
+    for (index, entry) in entries.iter_mut().enumerate() {
+        if let Some(resource) = entry.request.resource.as_mut() {
+            rewrite_references(
+                resource,
+                &assigned,
+                &mut |res_type, query| match unique_match(tx, res_type, query, "resource")? {
+                    Some(id) => Ok(format!("{res_type}/{id}")),
+                    None => Err(GatewayError::PreconditionFailed(format!(
+                        "conditional reference '{res_type}?{query}' matches no resource"
+                    ))),
+                },
+            )
+            .map_err(|error| error.in_entry(index))?;
+        }
+    }
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&index| (entries[index].request.method.transaction_order(), index));
+    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; entries.len()];
+    for index in order {
+        let request = entries[index].request.clone();
+        let outcome = execute(tx, request, now).map_err(|error| error.in_entry(index))?;
+        outcomes[index] = Some(outcome);
+    }
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Decides the `Type/id` each writing entry will have, records `fullUrl → Type/id`, and
+/// refuses a transaction that writes one resource twice.
+fn assign_identity(
+    tx: &mut dyn StoreTx,
+    entry: &mut BundleEntry,
+    assigned: &mut HashMap<String, String>,
+    written: &mut HashSet<String>,
+) -> Result<(), GatewayError> {
+    if entry.request.method == Method::Put {
+        entry.request = resolve_conditional_update(tx, entry.request.clone())?;
+    }
+    let identity = match (&entry.request.method, &entry.request.target) {
+        (Method::Post, Target::Type(res_type)) => {
+            let existing = match &entry.request.if_none_exist {
+                Some(query) => unique_match(tx, res_type, query, "request.ifNoneExist")?,
+                None => None,
+            };
+            let id = existing.unwrap_or_else(new_id);
+            entry.request.assigned_id = Some(id.clone());
+            Some(format!("{res_type}/{id}"))
+        }
+        (Method::Put | Method::Patch | Method::Delete, Target::Instance(res_type, id)) => {
+            Some(format!("{res_type}/{id}"))
+        }
+        _ => None,
+    };
+    if let Some(identity) = identity {
+        if !written.insert(identity.clone()) {
+            return Err(GatewayError::invalid(
+                format!("{identity} is written by more than one entry of this transaction"),
+                "request.url",
+            ));
+        }
+        if let Some(full_url) = &entry.full_url {
+            assigned.insert(full_url.clone(), identity);
+        }
+    }
+    Ok(())
+}
+
+/// Builds a transaction-response or batch-response Bundle.
+pub fn response_bundle(
+    kind: BundleKind,
+    results: &[Result<EntryOutcome, GatewayError>],
+    base_url: &str,
+    prefer: PreferReturn,
+) -> Value {
+    let entries: Vec<Value> = results
+        .iter()
+        .map(|result| match result {
+            Ok(outcome) => outcome_entry(outcome, base_url, prefer),
+            Err(error) => json!({
+                "response": {
+                    "status": status_text(error.status()),
+                    "outcome": operation_outcome(&[error.issue()]),
+                }
+            }),
+        })
+        .collect();
+    let bundle_type = match kind {
+        BundleKind::Transaction => "transaction-response",
+        BundleKind::Batch => "batch-response",
+    };
+    json!({
+        "resourceType": "Bundle",
+        "id": new_id(),
+        "type": bundle_type,
+        "entry": entries,
+    })
+}
+
+fn outcome_entry(outcome: &EntryOutcome, base_url: &str, prefer: PreferReturn) -> Value {
+    let mut response = Map::new();
+    response.insert("status".into(), json!(status_text(outcome.status)));
+    let mut entry = Map::new();
+    if let Some(stored) = &outcome.stored {
+        entry.insert(
+            "fullUrl".into(),
+            json!(format!("{base_url}/{}", stored.reference())),
+        );
+        if prefer == PreferReturn::Representation {
+            if let Some(resource) = body_value(stored) {
+                entry.insert("resource".into(), resource);
+            }
+        }
+        if outcome.wrote || outcome.status == 201 {
+            response.insert(
+                "location".into(),
+                json!(format!(
+                    "{}/_history/{}",
+                    stored.reference(),
+                    stored.version
+                )),
+            );
+        }
+        response.insert("etag".into(), json!(etag(stored.version)));
+        response.insert("lastModified".into(), json!(stored.last_updated.to_fhir()));
+    }
+    if prefer == PreferReturn::OperationOutcome {
+        let note = outcome
+            .note
+            .clone()
+            .unwrap_or_else(|| status_text(outcome.status));
+        response.insert(
+            "outcome".into(),
+            operation_outcome(&[Issue::information(note)]),
+        );
+    }
+    entry.insert("response".into(), Value::Object(response));
+    Value::Object(entry)
+}
+
+/// The resource JSON of a stored version, if it has one.
+pub fn body_value(stored: &StoredVersion) -> Option<Value> {
+    stored
+        .body
+        .as_deref()
+        .and_then(|body| serde_json::from_slice(body).ok())
+}
+
+/// Builds a history Bundle for one page; `links` are (relation, url) pairs.
+pub fn history_bundle(page: &HistoryPage, base_url: &str, links: &[(&str, String)]) -> Value {
+    let entries: Vec<Value> = page
+        .versions
+        .iter()
+        .map(|stored| {
+            let mut entry = Map::new();
+            entry.insert(
+                "fullUrl".into(),
+                json!(format!("{base_url}/{}", stored.reference())),
+            );
+            if let Some(resource) = body_value(stored) {
+                entry.insert("resource".into(), resource);
+            }
+            let url = match stored.method {
+                crate::store::WriteMethod::Post => stored.res_type.clone(),
+                _ => stored.reference(),
+            };
+            let status = match (stored.is_deleted(), stored.version) {
+                (true, _) => 204,
+                (false, 1) => 201,
+                (false, _) => 200,
+            };
+            entry.insert(
+                "request".into(),
+                json!({"method": stored.method.as_str(), "url": url}),
+            );
+            entry.insert(
+                "response".into(),
+                json!({
+                    "status": status_text(status),
+                    "etag": etag(stored.version),
+                    "lastModified": stored.last_updated.to_fhir(),
+                }),
+            );
+            Value::Object(entry)
+        })
+        .collect();
+    let links: Vec<Value> = links
+        .iter()
+        .map(|(relation, url)| json!({"relation": relation, "url": url}))
+        .collect();
+    json!({
+        "resourceType": "Bundle",
+        "id": new_id(),
+        "type": "history",
+        "total": page.total,
+        "link": links,
+        "entry": entries,
+    })
+}

@@ -1,0 +1,206 @@
+//! [`Gateway`]: the FHIR server's operations over a store and a cache, independent of HTTP.
+
+use crate::cache::ResourceCache;
+use crate::clock::Instant;
+use crate::config::Config;
+use crate::fhir::bundle::{
+    history_bundle, parse_bundle, response_bundle, run_transaction, BundleKind,
+};
+use crate::fhir::capability::capability_statement;
+use crate::fhir::engine::execute;
+use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
+use crate::store::{HistoryQuery, HistoryScope, Store, StoredVersion};
+use crate::GatewayError;
+use serde_json::Value;
+use std::sync::Arc;
+use tsunagi_profiles::{ParseLimits, Resource};
+
+/// One running FHIR server's state: configuration, store, cache.
+pub struct Gateway {
+    config: Config,
+    store: Arc<dyn Store>,
+    cache: ResourceCache,
+    base_url: String,
+    capability: Value,
+}
+
+/// A history request's parameters after validation.
+#[derive(Debug, Clone)]
+pub struct HistoryParams {
+    /// The page to read.
+    pub query: HistoryQuery,
+    /// The path the links repeat (e.g. `Patient/1/_history`).
+    pub path: String,
+}
+
+impl Gateway {
+    /// A gateway over `store`.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let base_url = config.base_url();
+        let capability = capability_statement(&base_url, &Instant::now().to_fhir());
+        Gateway {
+            cache: ResourceCache::new(config.cache.max_bytes),
+            config,
+            store,
+            base_url,
+            capability,
+        }
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The absolute base URL (for `Location`, `fullUrl`, links).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Size and depth limits for request bodies.
+    pub fn parse_limits(&self) -> ParseLimits {
+        ParseLimits {
+            max_bytes: self.config.limits.max_body_bytes,
+            max_depth: self.config.limits.max_depth,
+        }
+    }
+
+    /// The CapabilityStatement.
+    pub fn capability(&self) -> &Value {
+        &self.capability
+    }
+
+    /// The current version of `res_type/id`: 404 if it never existed, 410 if deleted.
+    pub async fn read(&self, res_type: &str, id: &str) -> Result<Arc<StoredVersion>, GatewayError> {
+        let stored = match self.cache.get(res_type, id) {
+            Some(stored) => stored,
+            None => {
+                let stored = self
+                    .store
+                    .read(res_type, id)
+                    .await?
+                    .ok_or_else(|| GatewayError::NotFound(format!("{res_type}/{id}")))?;
+                let stored = Arc::new(stored);
+                self.cache.offer(Arc::clone(&stored));
+                stored
+            }
+        };
+        if stored.is_deleted() {
+            return Err(GatewayError::Gone(format!("{res_type}/{id}")));
+        }
+        Ok(stored)
+    }
+
+    /// One version: 404 if it never existed, 410 if that version is a delete.
+    pub async fn vread(
+        &self,
+        res_type: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<StoredVersion, GatewayError> {
+        let what = format!("{res_type}/{id}/_history/{version}");
+        let stored = self
+            .store
+            .vread(res_type, id, version)
+            .await?
+            .ok_or_else(|| GatewayError::NotFound(what.clone()))?;
+        if stored.is_deleted() {
+            return Err(GatewayError::Gone(what));
+        }
+        Ok(stored)
+    }
+
+    /// Runs one write (or read) interaction in its own transaction.
+    pub async fn interact(&self, request: EntryRequest) -> Result<EntryOutcome, GatewayError> {
+        let now = Instant::now();
+        let outcome = self
+            .store
+            .transact(move |tx| execute(tx, request, now))
+            .await?;
+        self.remember(std::slice::from_ref(&outcome));
+        Ok(outcome)
+    }
+
+    /// Runs a batch or transaction Bundle and returns the response Bundle.
+    pub async fn process_bundle(
+        &self,
+        bundle: Resource,
+        prefer: PreferReturn,
+    ) -> Result<Value, GatewayError> {
+        let (kind, entries) = parse_bundle(
+            bundle,
+            self.config.limits.max_bundle_entries,
+            &self.base_url,
+        )?;
+        let results: Vec<Result<EntryOutcome, GatewayError>> = match kind {
+            BundleKind::Transaction => {
+                let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+                let now = Instant::now();
+                let outcomes = self
+                    .store
+                    .transact(move |tx| run_transaction(tx, entries, now))
+                    .await?;
+                self.remember(&outcomes);
+                outcomes.into_iter().map(Ok).collect()
+            }
+            BundleKind::Batch => {
+                let mut results = Vec::with_capacity(entries.len());
+                for (index, entry) in entries.into_iter().enumerate() {
+                    let result = match entry {
+                        Ok(entry) => self.interact(entry.request).await,
+                        Err(error) => Err(error),
+                    };
+                    results.push(result.map_err(|error| error.in_entry(index)));
+                }
+                results
+            }
+        };
+        Ok(response_bundle(kind, &results, &self.base_url, prefer))
+    }
+
+    /// A page of history as a Bundle with paging links.
+    pub async fn history(
+        &self,
+        scope: HistoryScope,
+        params: HistoryParams,
+    ) -> Result<Value, GatewayError> {
+        let page = self.store.history(&scope, &params.query).await?;
+        let query = &params.query;
+        let link = |offset: usize| {
+            let mut url = format!(
+                "{}/{}?_count={}&_snapshot={}&_offset={offset}",
+                self.base_url, params.path, query.count, page.snapshot
+            );
+            if let Some(since) = query.since {
+                url.push_str(&format!("&_since={}", since.to_fhir()));
+            }
+            url
+        };
+        let total = usize::try_from(page.total).unwrap_or(usize::MAX);
+        let mut links = vec![("self", link(query.offset)), ("first", link(0))];
+        if query.offset > 0 {
+            links.push(("previous", link(query.offset.saturating_sub(query.count))));
+        }
+        if query.count > 0 && query.offset + query.count < total {
+            links.push(("next", link(query.offset + query.count)));
+        }
+        if query.count > 0 {
+            let last = total.saturating_sub(1) / query.count * query.count;
+            links.push(("last", link(last)));
+        }
+        Ok(history_bundle(&page, &self.base_url, &links))
+    }
+
+    /// Checks that the store answers.
+    pub async fn ready(&self) -> Result<(), GatewayError> {
+        Ok(self.store.ping().await?)
+    }
+
+    fn remember(&self, outcomes: &[EntryOutcome]) {
+        for outcome in outcomes.iter().filter(|outcome| outcome.wrote) {
+            if let Some(stored) = &outcome.stored {
+                self.cache.offer(Arc::new(stored.clone()));
+            }
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! The embedded store: one SQLite file in WAL mode (rusqlite, bundled SQLite).
+//!
+//! One writer connection serialises transactions (`BEGIN IMMEDIATE`), so version numbers and
+//! conditional creates need no retry loop; a small pool of read connections serves reads in
+//! parallel with the writer, as WAL allows. All calls run on tokio's blocking pool.
+
+use super::{
+    Criteria, HistoryPage, HistoryQuery, HistoryScope, NewVersion, Store, StoreError, StoreTx,
+    StoredVersion, TxWork, WriteMethod,
+};
+use crate::clock::Instant;
+use crate::config::{SqliteConfig, Synchronous};
+use crate::GatewayError;
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// Schema versions this binary can apply, in order; index + 1 is the version number.
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+
+/// The SQLite backend of [`Store`].
+pub struct SqliteStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    config: SqliteConfig,
+    idle: Mutex<(Vec<Connection>, usize)>,
+    returned: Condvar,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file and brings its schema up to date.
+    pub fn open(path: &Path, config: &SqliteConfig) -> Result<Self, StoreError> {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Backend(format!("cannot create {}: {error}", parent.display()))
+            })?;
+        }
+        let writer = Connection::open(path).map_err(backend)?;
+        configure(&writer, config)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        migrate(&writer)?;
+        Ok(SqliteStore {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(ReaderPool {
+                path: path.to_path_buf(),
+                config: config.clone(),
+                idle: Mutex::new((Vec::new(), 0)),
+                returned: Condvar::new(),
+            }),
+        })
+    }
+
+    async fn with_reader<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = Arc::clone(&self.readers);
+        run_blocking(move || {
+            let connection = pool.take()?;
+            let result = read(&connection);
+            pool.give_back(connection);
+            result
+        })
+        .await
+    }
+}
+
+fn configure(connection: &Connection, config: &SqliteConfig) -> Result<(), StoreError> {
+    connection
+        .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
+        .map_err(backend)?;
+    let synchronous = match config.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    connection
+        .pragma_update(None, "synchronous", synchronous)
+        .map_err(backend)?;
+    connection
+        .pragma_update(None, "foreign_keys", "ON")
+        .map_err(backend)
+}
+
+fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .execute_batch("CREATE TABLE IF NOT EXISTS tsunagi_schema (version INTEGER NOT NULL)")
+        .map_err(backend)?;
+    let found: i64 = connection
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM tsunagi_schema",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let batch = format!(
+            "BEGIN IMMEDIATE; {script}; INSERT INTO tsunagi_schema (version) VALUES ({version}); COMMIT;"
+        );
+        if let Err(error) = connection.execute_batch(&batch) {
+            let _ = connection.execute_batch("ROLLBACK");
+            return Err(backend(error));
+        }
+    }
+    Ok(())
+}
+
+impl ReaderPool {
+    fn take(&self) -> Result<Connection, StoreError> {
+        let mut idle = self.idle.lock().map_err(|_| poisoned())?;
+        loop {
+            if let Some(connection) = idle.0.pop() {
+                return Ok(connection);
+            }
+            if idle.1 < self.config.max_readers {
+                idle.1 += 1;
+                drop(idle);
+                return self.open().inspect_err(|_| {
+                    if let Ok(mut idle) = self.idle.lock() {
+                        idle.1 -= 1;
+                    }
+                });
+            }
+            idle = self.returned.wait(idle).map_err(|_| poisoned())?;
+        }
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(backend)?;
+        connection
+            .busy_timeout(Duration::from_millis(self.config.busy_timeout_ms))
+            .map_err(backend)?;
+        Ok(connection)
+    }
+
+    fn give_back(&self, connection: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.0.push(connection);
+            self.returned.notify_one();
+        }
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn read(&self, res_type: &str, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+        let (res_type, id) = (res_type.to_owned(), id.to_owned());
+        self.with_reader(move |connection| select_current(connection, &res_type, &id))
+            .await
+    }
+
+    async fn vread(
+        &self,
+        res_type: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        let (res_type, id) = (res_type.to_owned(), id.to_owned());
+        self.with_reader(move |connection| select_version(connection, &res_type, &id, version))
+            .await
+    }
+
+    async fn history(
+        &self,
+        scope: &HistoryScope,
+        query: &HistoryQuery,
+    ) -> Result<HistoryPage, StoreError> {
+        let (scope, query) = (scope.clone(), query.clone());
+        self.with_reader(move |connection| select_history(connection, &scope, &query))
+            .await
+    }
+
+    async fn transact_boxed(&self, work: TxWork) -> Result<(), GatewayError> {
+        let writer = Arc::clone(&self.writer);
+        let outcome = tokio::task::spawn_blocking(move || -> Result<(), GatewayError> {
+            let mut connection = writer.lock().map_err(|_| poisoned())?;
+            let transaction = connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let mut tx = SqliteTx {
+                connection: &transaction,
+            };
+            work(&mut tx)?; // dropping `transaction` on error rolls back
+            transaction.commit().map_err(backend)?;
+            Ok(())
+        })
+        .await;
+        outcome.map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with_reader(|connection| {
+            connection
+                .query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(backend)
+        })
+        .await
+    }
+}
+
+struct SqliteTx<'a> {
+    connection: &'a Connection,
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn current(&mut self, res_type: &str, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+        select_current(self.connection, res_type, id)
+    }
+
+    fn version(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        version: u64,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        select_version(self.connection, res_type, id, version)
+    }
+
+    fn find(
+        &mut self,
+        res_type: &str,
+        criteria: &Criteria,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        find_ids(self.connection, res_type, criteria, limit)
+    }
+
+    fn write(&mut self, new: NewVersion) -> Result<(), StoreError> {
+        let stored = &new.stored;
+        let connection = self.connection;
+        let previous: Option<u64> = connection
+            .prepare_cached(
+                "SELECT version FROM resource_current WHERE res_type = ?1 AND res_id = ?2",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![stored.res_type, stored.id], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(backend)?;
+        if stored.version != previous.unwrap_or(0) + 1 {
+            return Err(StoreError::Conflict(format!(
+                "{} version {} does not follow {}",
+                stored.reference(),
+                stored.version,
+                previous.unwrap_or(0)
+            )));
+        }
+        connection
+            .prepare_cached(
+                "INSERT INTO resource_version (res_type, res_id, version, last_updated, method, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    stored.res_type,
+                    stored.id,
+                    stored.version,
+                    stored.last_updated.millis,
+                    stored.method.as_str(),
+                    stored.body.as_deref(),
+                ])
+            })
+            .map_err(backend)?;
+        let seq = connection.last_insert_rowid();
+        connection
+            .prepare_cached(
+                "INSERT INTO resource_current (res_type, res_id, version, seq, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (res_type, res_id) DO UPDATE
+                 SET version = excluded.version, seq = excluded.seq, deleted = excluded.deleted",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    stored.res_type,
+                    stored.id,
+                    stored.version,
+                    seq,
+                    stored.is_deleted()
+                ])
+            })
+            .map_err(backend)?;
+        if previous.is_some() {
+            connection
+                .prepare_cached("DELETE FROM identifier_index WHERE res_type = ?1 AND res_id = ?2")
+                .and_then(|mut statement| statement.execute(params![stored.res_type, stored.id]))
+                .map_err(backend)?;
+        }
+        let mut insert = connection
+            .prepare_cached(
+                "INSERT INTO identifier_index (res_type, res_id, system, value) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(backend)?;
+        for key in &new.identifiers {
+            insert
+                .execute(params![stored.res_type, stored.id, key.system, key.value])
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+const VERSION_COLUMNS: &str = "v.res_type, v.res_id, v.version, v.last_updated, v.method, v.body";
+
+fn version_from_row(row: &Row<'_>) -> rusqlite::Result<StoredVersion> {
+    let method: String = row.get(4)?;
+    let body: Option<Vec<u8>> = row.get(5)?;
+    Ok(StoredVersion {
+        res_type: row.get(0)?,
+        id: row.get(1)?,
+        version: row.get(2)?,
+        last_updated: Instant {
+            millis: row.get(3)?,
+        },
+        method: WriteMethod::parse(&method).unwrap_or(WriteMethod::Put),
+        body: body.map(Into::into),
+    })
+}
+
+fn select_current(
+    connection: &Connection,
+    res_type: &str,
+    id: &str,
+) -> Result<Option<StoredVersion>, StoreError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM resource_current c JOIN resource_version v ON v.seq = c.seq
+         WHERE c.res_type = ?1 AND c.res_id = ?2"
+    );
+    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+    statement
+        .query_row(params![res_type, id], version_from_row)
+        .optional()
+        .map_err(backend)
+}
+
+fn select_version(
+    connection: &Connection,
+    res_type: &str,
+    id: &str,
+    version: u64,
+) -> Result<Option<StoredVersion>, StoreError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM resource_version v
+         WHERE v.res_type = ?1 AND v.res_id = ?2 AND v.version = ?3"
+    );
+    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+    statement
+        .query_row(params![res_type, id, version], version_from_row)
+        .optional()
+        .map_err(backend)
+}
+
+fn select_history(
+    connection: &Connection,
+    scope: &HistoryScope,
+    query: &HistoryQuery,
+) -> Result<HistoryPage, StoreError> {
+    let snapshot = match query.snapshot {
+        Some(snapshot) => snapshot,
+        None => connection
+            .query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM resource_version",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(backend)?,
+    };
+    let mut filters = vec!["v.seq <= ?".to_string()];
+    let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(snapshot)];
+    match scope {
+        HistoryScope::System => {}
+        HistoryScope::Type(res_type) => {
+            filters.push("v.res_type = ?".into());
+            values.push(Box::new(res_type.clone()));
+        }
+        HistoryScope::Instance(res_type, id) => {
+            filters.push("v.res_type = ? AND v.res_id = ?".into());
+            values.push(Box::new(res_type.clone()));
+            values.push(Box::new(id.clone()));
+        }
+    }
+    if let Some(since) = query.since {
+        filters.push("v.last_updated >= ?".into());
+        values.push(Box::new(since.millis));
+    }
+    let filter = filters.join(" AND ");
+    let arguments: Vec<&dyn ToSql> = values.iter().map(|value| value.as_ref()).collect();
+    let total: u64 = connection
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM resource_version v WHERE {filter}"
+        ))
+        .and_then(|mut statement| statement.query_row(&arguments[..], |row| row.get(0)))
+        .map_err(backend)?;
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM resource_version v WHERE {filter}
+         ORDER BY v.seq DESC LIMIT {} OFFSET {}",
+        query.count, query.offset
+    );
+    let mut statement = connection.prepare(&sql).map_err(backend)?;
+    let versions = statement
+        .query_map(&arguments[..], version_from_row)
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(backend)?;
+    Ok(HistoryPage {
+        versions,
+        total,
+        snapshot,
+    })
+}
+
+fn find_ids(
+    connection: &Connection,
+    res_type: &str,
+    criteria: &Criteria,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut sql = String::from(
+        "SELECT c.res_id FROM resource_current c WHERE c.res_type = ? AND c.deleted = 0",
+    );
+    let mut values: Vec<String> = vec![res_type.to_owned()];
+    for any_of in &criteria.ids {
+        let marks = vec!["?"; any_of.len()].join(", ");
+        sql.push_str(&format!(" AND c.res_id IN ({marks})"));
+        values.extend(any_of.iter().cloned());
+    }
+    for any_of in &criteria.identifiers {
+        let mut alternatives = Vec::new();
+        for token in any_of {
+            let mut parts = Vec::new();
+            if let Some(system) = &token.system {
+                parts.push("i.system = ?");
+                values.push(system.clone());
+            }
+            if let Some(value) = &token.value {
+                parts.push("i.value = ?");
+                values.push(value.clone());
+            }
+            if parts.is_empty() {
+                parts.push("1 = 1");
+            }
+            alternatives.push(format!("({})", parts.join(" AND ")));
+        }
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM identifier_index i WHERE i.res_type = c.res_type
+              AND i.res_id = c.res_id AND ({}))",
+            alternatives.join(" OR ")
+        ));
+    }
+    sql.push_str(&format!(" ORDER BY c.res_id LIMIT {limit}"));
+    let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
+    let arguments: Vec<&dyn ToSql> = values.iter().map(|value| value as &dyn ToSql).collect();
+    statement
+        .query_map(&arguments[..], |row| row.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(backend)
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(error.to_string())
+        }
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
+        _ => StoreError::Backend(error.to_string()),
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("a store lock was poisoned by an earlier panic".into())
+}

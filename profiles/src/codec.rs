@@ -1,0 +1,75 @@
+//! The calls into fhirbolt: strict R4 parsing and JSON/XML writing.
+
+use crate::ModelError;
+use fhirbolt::model::r4::Resource as TypedResource;
+use fhirbolt::serde::{DeserializationConfig, DeserializationMode, SerializationConfig};
+
+/// The two FHIR wire formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/fhir+json`
+    Json,
+    /// `application/fhir+xml`
+    Xml,
+}
+
+impl Format {
+    /// The FHIR MIME type of this format.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/fhir+json",
+            Format::Xml => "application/fhir+xml",
+        }
+    }
+}
+
+fn strict() -> Option<DeserializationConfig> {
+    Some(DeserializationConfig {
+        mode: DeserializationMode::Strict,
+    })
+}
+
+/// Checks JSON bytes against the R4 model (fhirbolt reports line and column).
+pub(crate) fn check_json_structure(bytes: &[u8]) -> Result<(), ModelError> {
+    fhirbolt::json::from_slice::<TypedResource>(bytes, strict())
+        .map(drop)
+        .map_err(|error| ModelError::Structure {
+            message: error.to_string(),
+        })
+}
+
+/// Checks an already-parsed JSON value against the R4 model.
+pub(crate) fn check_value_structure(value: &serde_json::Value) -> Result<(), ModelError> {
+    typed_from_value(value).map(drop)
+}
+
+fn typed_from_value(value: &serde_json::Value) -> Result<TypedResource, ModelError> {
+    fhirbolt::json::from_json_value::<TypedResource>(value.clone(), strict()).map_err(|error| {
+        ModelError::Structure {
+            message: error.to_string(),
+        }
+    })
+}
+
+/// Parses R4 XML into the JSON form of the same resource.
+pub(crate) fn xml_to_value(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+    let typed: TypedResource =
+        fhirbolt::xml::from_slice(bytes, strict()).map_err(|error| ModelError::Structure {
+            message: error.to_string(),
+        })?;
+    fhirbolt::json::to_json_value(typed, Some(SerializationConfig { always_sort: false })).map_err(
+        |error| ModelError::Serialize {
+            format: "JSON",
+            message: error.to_string(),
+        },
+    )
+}
+
+/// Writes the JSON form of a resource as R4 XML.
+pub(crate) fn value_to_xml(value: &serde_json::Value) -> Result<Vec<u8>, ModelError> {
+    let typed = typed_from_value(value)?;
+    fhirbolt::xml::to_vec(&typed, None).map_err(|error| ModelError::Serialize {
+        format: "XML",
+        message: error.to_string(),
+    })
+}
