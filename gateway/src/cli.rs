@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// Tsunagi: a FHIR R4 gateway that turns hospital exports into linked FHIR and serves them.
 #[derive(Debug, Parser)]
-#[command(name = "tsunagi", version, about, long_about = None)]
+#[command(name = "tsunagi", version)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -54,6 +54,10 @@ fn env_help() -> String {
     for (name, meaning) in ENV_VARS {
         help.push_str(&format!("  {name:<32} {meaning}\n"));
     }
+    help.push_str(&format!(
+        "  {:<32} {}\n",
+        "TSUNAGI_LOG", "log filter, e.g. info or tsunagi_gateway=debug (default info)"
+    ));
     help.push_str("Precedence: flags > environment > config file > defaults.");
     help
 }
@@ -129,6 +133,15 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if config.public_base_url.is_none()
+        && (config.listen.starts_with("0.0.0.0") || config.listen.starts_with("[::]"))
+    {
+        tracing::warn!(
+            listen = %config.listen,
+            "listening on all interfaces without public_base_url: Location headers and Bundle links will name {}; set TSUNAGI_PUBLIC_BASE_URL",
+            config.base_url()
+        );
+    }
     tracing::info!(
         listen = %config.listen,
         base_url = %config.base_url(),

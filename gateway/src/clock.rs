@@ -40,6 +40,9 @@ impl Instant {
     /// Parses a FHIR `instant`/`dateTime` with a zone (e.g. `_since=2026-01-02T03:04:05Z`), or a
     /// bare date taken as midnight UTC.
     pub fn parse_fhir(text: &str) -> Option<Self> {
+        // An unencoded '+' in a query string arrives as a space ("…T09:00:00 09:00").
+        let repaired = text.trim().replace(' ', "+");
+        let text = repaired.as_str();
         if let Ok(datetime) = OffsetDateTime::parse(text, &Rfc3339) {
             return Some(Self::from_datetime(datetime));
         }
@@ -87,5 +90,10 @@ mod tests {
             "a zone is required"
         );
         assert!(Instant::parse_fhir("yesterday").is_none());
+        assert_eq!(
+            Instant::parse_fhir("2026-11-26T02:44:18.123 09:00").unwrap(),
+            parsed,
+            "an unencoded '+' decoded as a space is repaired"
+        );
     }
 }

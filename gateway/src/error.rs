@@ -65,17 +65,19 @@ pub enum GatewayError {
         /// The current version (or "none").
         current: String,
     },
-    /// A conditional operation matched more than one resource, or a conditional reference did
-    /// not match exactly one.
+    /// A conditional operation or reference matched more than one resource.
     #[error("{0}")]
-    PreconditionFailed(String),
+    MultipleMatches(String),
+    /// A conditional reference or conditional patch matched no resource.
+    #[error("{0}")]
+    NoMatch(String),
     /// The write conflicts with the stored state (e.g. two entries for one resource).
     #[error("{0}")]
     Conflict(String),
     /// Syntactically fine but semantically unusable (e.g. a patch that breaks the resource).
     #[error("{0}")]
     Unprocessable(String),
-    /// A limit on counts was exceeded (Bundle entries, page size).
+    /// A limit on counts was exceeded (e.g. Bundle entries).
     #[error("{0}")]
     TooCostly(String),
     /// The HTTP method is not defined for this URL.
@@ -129,7 +131,9 @@ impl GatewayError {
             GatewayError::NotAcceptable(_) => 406,
             GatewayError::UnknownResourceType(_) | GatewayError::NotFound(_) => 404,
             GatewayError::Gone(_) => 410,
-            GatewayError::VersionConflict { .. } | GatewayError::PreconditionFailed(_) => 412,
+            GatewayError::VersionConflict { .. }
+            | GatewayError::MultipleMatches(_)
+            | GatewayError::NoMatch(_) => 412,
             GatewayError::Conflict(_) => 409,
             GatewayError::Unprocessable(_) => 422,
             GatewayError::MethodNotAllowed(_) => 405,
@@ -178,12 +182,9 @@ impl GatewayError {
             GatewayError::MethodNotAllowed(_) => Issue::error("not-supported", self.to_string()),
             GatewayError::NotFound(_) => Issue::error("not-found", self.to_string()),
             GatewayError::Gone(_) => Issue::error("deleted", self.to_string()),
-            GatewayError::VersionConflict { .. } => {
-                Issue::error("conflict", self.to_string()).at("header If-Match")
-            }
-            GatewayError::PreconditionFailed(_) => {
-                Issue::error("multiple-matches", self.to_string())
-            }
+            GatewayError::VersionConflict { .. } => Issue::error("conflict", self.to_string()),
+            GatewayError::MultipleMatches(_) => Issue::error("multiple-matches", self.to_string()),
+            GatewayError::NoMatch(_) => Issue::error("not-found", self.to_string()),
             GatewayError::Conflict(_) => Issue::error("conflict", self.to_string()),
             GatewayError::Unprocessable(_) => Issue::error("processing", self.to_string()),
             GatewayError::Store(StoreError::Busy(_)) => Issue::error("transient", self.to_string()),
@@ -195,7 +196,8 @@ impl GatewayError {
                     .expression
                     .iter()
                     .map(|location| {
-                        if location.starts_with("Bundle.entry[") {
+                        // Header names and query parameters are not paths inside the entry.
+                        if location.starts_with("Bundle.entry[") || location.contains(' ') {
                             location.clone()
                         } else {
                             format!("{prefix}.{location}")

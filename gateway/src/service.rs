@@ -4,7 +4,8 @@ use crate::cache::ResourceCache;
 use crate::clock::Instant;
 use crate::config::Config;
 use crate::fhir::bundle::{
-    history_bundle, parse_bundle, response_bundle, run_transaction, BundleKind,
+    history_bundle, parse_bundle, response_bundle, run_batch_entry, run_transaction, BundleEntry,
+    BundleKind,
 };
 use crate::fhir::capability::capability_statement;
 use crate::fhir::engine::execute;
@@ -147,7 +148,7 @@ impl Gateway {
                 let mut results = Vec::with_capacity(entries.len());
                 for (index, entry) in entries.into_iter().enumerate() {
                     let result = match entry {
-                        Ok(entry) => self.interact(entry.request).await,
+                        Ok(entry) => self.run_batch_entry(entry).await,
                         Err(error) => Err(error),
                     };
                     results.push(result.map_err(|error| error.in_entry(index)));
@@ -158,6 +159,16 @@ impl Gateway {
         Ok(response_bundle(kind, &results, &self.base_url, prefer))
     }
 
+    async fn run_batch_entry(&self, entry: BundleEntry) -> Result<EntryOutcome, GatewayError> {
+        let now = Instant::now();
+        let outcome = self
+            .store
+            .transact(move |tx| run_batch_entry(tx, entry, now))
+            .await?;
+        self.remember(std::slice::from_ref(&outcome));
+        Ok(outcome)
+    }
+
     /// A page of history as a Bundle with paging links.
     pub async fn history(
         &self,
@@ -165,6 +176,11 @@ impl Gateway {
         params: HistoryParams,
     ) -> Result<Value, GatewayError> {
         let page = self.store.history(&scope, &params.query).await?;
+        if let HistoryScope::Instance(res_type, id) = &scope {
+            if page.total == 0 && self.store.read(res_type, id).await?.is_none() {
+                return Err(GatewayError::NotFound(format!("{res_type}/{id}")));
+            }
+        }
         let query = &params.query;
         let link = |offset: usize| {
             let mut url = format!(

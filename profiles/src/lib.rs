@@ -11,6 +11,7 @@ mod codec;
 mod error;
 mod json_guard;
 mod limits;
+mod narrative;
 mod resource;
 mod resource_types;
 mod xml_guard;

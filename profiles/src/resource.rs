@@ -1,6 +1,7 @@
 //! [`Resource`]: one FHIR R4 resource in its JSON form, checked by the R4 model.
 
-use crate::codec::{self, Format};
+use crate::codec;
+use crate::codec::Format;
 use crate::json_guard::check_json;
 use crate::xml_guard::check_xml;
 use crate::{is_resource_type, ModelError, ParseLimits};
@@ -82,9 +83,17 @@ impl Resource {
     }
 
     /// Sets (or replaces) the logical id.
+    /// A new `id` goes right after `resourceType`, where readers expect it.
     pub fn set_id(&mut self, id: &str) {
-        self.object_mut()
-            .insert("id".into(), Value::String(id.into()));
+        let object = self.object_mut();
+        let id = Value::String(id.into());
+        match object.get_mut("id") {
+            Some(existing) => *existing = id,
+            None => {
+                let position = usize::from(object.contains_key("resourceType")).min(object.len());
+                object.shift_insert(position, "id".into(), id);
+            }
+        }
     }
 
     /// `meta.versionId`, if present.
@@ -94,12 +103,21 @@ impl Resource {
             .and_then(Value::as_str)
     }
 
-    /// Sets `meta.versionId` and `meta.lastUpdated`, keeping every other `meta` element.
+    /// Sets `meta.versionId` and `meta.lastUpdated`, keeping every other `meta` element; a new
+    /// `meta` goes right after `id`.
     pub fn set_version_meta(&mut self, version_id: &str, last_updated: &str) {
         let object = self.object_mut();
-        let meta = object
-            .entry("meta")
-            .or_insert_with(|| Value::Object(Map::new()));
+        if !object.contains_key("meta") {
+            let position = ["resourceType", "id"]
+                .iter()
+                .filter(|key| object.contains_key(**key))
+                .count()
+                .min(object.len());
+            object.shift_insert(position, "meta".into(), Value::Object(Map::new()));
+        }
+        let Some(meta) = object.get_mut("meta") else {
+            return;
+        };
         if !meta.is_object() {
             *meta = Value::Object(Map::new());
         }
@@ -201,4 +219,92 @@ pub fn parse_json_value(bytes: &[u8], limits: &ParseLimits) -> Result<Value, Mod
         format: "JSON",
         message: error.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ParseLimits = ParseLimits {
+        max_bytes: 1 << 20,
+        max_depth: 64,
+    };
+
+    #[test]
+    fn json_keeps_decimal_text_and_element_order() {
+        let text = br#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50}}"#;
+        let resource = Resource::from_json(text, &LIMITS).unwrap();
+        assert_eq!(resource.to_json_vec(), text.to_vec());
+    }
+
+    #[test]
+    fn new_id_and_meta_go_first_and_other_meta_is_kept() {
+        let text = br#"{"resourceType":"Patient","active":true}"#;
+        let mut resource = Resource::from_json(text, &LIMITS).unwrap();
+        resource.set_id("p1");
+        resource.set_version_meta("1", "2026-01-01T00:00:00.000Z");
+        assert_eq!(
+            String::from_utf8(resource.to_json_vec()).unwrap(),
+            r#"{"resourceType":"Patient","id":"p1","meta":{"versionId":"1","lastUpdated":"2026-01-01T00:00:00.000Z"},"active":true}"#
+        );
+        let tagged = br#"{"resourceType":"Patient","meta":{"tag":[{"code":"t"}]}}"#;
+        let mut resource = Resource::from_json(tagged, &LIMITS).unwrap();
+        resource.set_version_meta("2", "2026-01-01T00:00:00.000Z");
+        assert_eq!(resource.as_value()["meta"]["tag"][0]["code"], "t");
+        assert_eq!(resource.version_id(), Some("2"));
+    }
+
+    #[test]
+    fn xml_and_json_describe_the_same_resource() {
+        let xml = br#"<Patient xmlns="http://hl7.org/fhir"><id value="a"/><active value="true"/><name><family value="Yamada"/></name></Patient>"#;
+        let from_xml = Resource::from_xml(xml, &LIMITS).unwrap();
+        let json =
+            br#"{"resourceType":"Patient","id":"a","active":true,"name":[{"family":"Yamada"}]}"#;
+        let from_json = Resource::from_json(json, &LIMITS).unwrap();
+        assert_eq!(from_xml.as_value(), from_json.as_value());
+        let written = from_json.serialize(Format::Xml, false).unwrap();
+        let back = Resource::from_xml(&written, &LIMITS).unwrap();
+        assert_eq!(back.as_value(), from_json.as_value());
+    }
+
+    #[test]
+    fn unknown_elements_and_types_are_refused_with_a_reason() {
+        let unknown = br#"{"resourceType":"Patient","colour":"blue"}"#;
+        assert!(matches!(
+            Resource::from_json(unknown, &LIMITS),
+            Err(ModelError::Structure { .. })
+        ));
+        let not_r4 = br#"{"resourceType":"Mystery"}"#;
+        assert!(matches!(
+            Resource::from_json(not_r4, &LIMITS),
+            Err(ModelError::ResourceType(_))
+        ));
+        let broken = br#"{"resourceType":"Patient","#;
+        assert!(matches!(
+            Resource::from_json(broken, &LIMITS),
+            Err(ModelError::Syntax { .. })
+        ));
+    }
+
+    #[test]
+    fn deep_json_and_xml_are_refused_before_parsing() {
+        let deep_json = format!(
+            "{{\"resourceType\":\"Patient\",\"x\":{}{}}}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        assert!(matches!(
+            Resource::from_json(deep_json.as_bytes(), &LIMITS),
+            Err(ModelError::TooDeep { .. })
+        ));
+        let deep_xml = format!(
+            "<Patient xmlns=\"http://hl7.org/fhir\">{}{}</Patient>",
+            "<extension>".repeat(2000),
+            "</extension>".repeat(2000)
+        );
+        assert!(matches!(
+            Resource::from_xml(deep_xml.as_bytes(), &LIMITS),
+            Err(ModelError::TooDeep { .. })
+        ));
+    }
 }

@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn list_is_sorted_and_unique_so_binary_search_works() {
         assert!(RESOURCE_TYPES.windows(2).all(|pair| pair[0] < pair[1]));
-        assert_eq!(RESOURCE_TYPES.len(), 145);
+        assert_eq!(RESOURCE_TYPES.len(), 146);
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Batch and transaction Bundles in, and the Bundles the server answers with
 //! (transaction-response, batch-response, history).
 
+use super::criteria::{criteria_match, identifier_keys, parse_criteria};
 use super::engine::{execute, resolve_conditional_update, unique_match};
 use super::entry::{status_text, EntryOutcome, EntryRequest, Method, PreferReturn, Target};
 use super::ids::{etag, new_id, parse_version_tag};
 use super::references::rewrite_references;
 use crate::clock::Instant;
 use crate::outcome::{operation_outcome, Issue};
-use crate::store::{HistoryPage, StoreTx, StoredVersion};
+use crate::store::{HistoryPage, IdentifierKey, StoreTx, StoredVersion};
 use crate::GatewayError;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -177,6 +178,38 @@ fn patch_from_binary(binary: &Value) -> Result<Value, GatewayError> {
     })
 }
 
+/// A resource this transaction will create or update, as conditional matching sees it.
+struct Pending {
+    res_type: String,
+    id: String,
+    identifiers: Vec<IdentifierKey>,
+}
+
+/// What the identity pass learns about a transaction.
+#[derive(Default)]
+struct Identities {
+    /// `fullUrl` → `Type/id`.
+    assigned: HashMap<String, String>,
+    /// `Type/id` of every write, to refuse a resource written twice.
+    written: HashSet<String>,
+    /// Resources that will exist once the transaction commits.
+    pending: Vec<Pending>,
+}
+
+impl Identities {
+    /// Ids of pending resources of `res_type` matching `query`.
+    fn pending_matches(&self, res_type: &str, criteria: &crate::store::Criteria) -> Vec<String> {
+        self.pending
+            .iter()
+            .filter(|pending| {
+                pending.res_type == res_type
+                    && criteria_match(criteria, &pending.id, &pending.identifiers)
+            })
+            .map(|pending| pending.id.clone())
+            .collect()
+    }
+}
+
 /// Runs a transaction's entries inside one store transaction: assigns ids, rewrites
 /// references, then executes in the R4 order (DELETE, POST, PUT/PATCH, GET). Any error fails
 /// the whole transaction and names its entry.
@@ -185,24 +218,15 @@ pub fn run_transaction(
     mut entries: Vec<BundleEntry>,
     now: Instant,
 ) -> Result<Vec<EntryOutcome>, GatewayError> {
-    let mut assigned: HashMap<String, String> = HashMap::new();
-    let mut written: HashSet<String> = HashSet::new();
+    let mut identities = Identities::default();
     for (index, entry) in entries.iter_mut().enumerate() {
-        assign_identity(tx, entry, &mut assigned, &mut written)
-            .map_err(|error| error.in_entry(index))?;
+        assign_identity(tx, entry, &mut identities).map_err(|error| error.in_entry(index))?;
     }
     for (index, entry) in entries.iter_mut().enumerate() {
         if let Some(resource) = entry.request.resource.as_mut() {
-            rewrite_references(
-                resource,
-                &assigned,
-                &mut |res_type, query| match unique_match(tx, res_type, query, "resource")? {
-                    Some(id) => Ok(format!("{res_type}/{id}")),
-                    None => Err(GatewayError::PreconditionFailed(format!(
-                        "conditional reference '{res_type}?{query}' matches no resource"
-                    ))),
-                },
-            )
+            rewrite_references(resource, &identities.assigned, &mut |res_type, query| {
+                resolve_conditional_reference(tx, &identities, res_type, query)
+            })
             .map_err(|error| error.in_entry(index))?;
         }
     }
@@ -217,42 +241,132 @@ pub fn run_transaction(
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// Decides the `Type/id` each writing entry will have, records `fullUrl → Type/id`, and
-/// refuses a transaction that writes one resource twice.
+/// Runs one batch entry in its own store transaction: conditional references are resolved,
+/// and a `urn:uuid:` reference is refused (batch entries cannot refer to each other).
+pub fn run_batch_entry(
+    tx: &mut dyn StoreTx,
+    mut entry: BundleEntry,
+    now: Instant,
+) -> Result<EntryOutcome, GatewayError> {
+    if let Some(resource) = entry.request.resource.as_mut() {
+        let identities = Identities::default();
+        rewrite_references(resource, &identities.assigned, &mut |res_type, query| {
+            resolve_conditional_reference(tx, &identities, res_type, query)
+        })?;
+    }
+    execute(tx, entry.request, now)
+}
+
+/// A conditional reference must match exactly one resource, stored or created by this
+/// transaction.
+fn resolve_conditional_reference(
+    tx: &mut dyn StoreTx,
+    identities: &Identities,
+    res_type: &str,
+    query: &str,
+) -> Result<String, GatewayError> {
+    let criteria = parse_criteria(query, "resource")?;
+    let mut matches = tx.find(res_type, &criteria, 2)?;
+    for id in identities.pending_matches(res_type, &criteria) {
+        if !matches.contains(&id) {
+            matches.push(id);
+        }
+    }
+    match matches.as_slice() {
+        [id] => Ok(format!("{res_type}/{id}")),
+        [] => Err(GatewayError::NoMatch(format!(
+            "conditional reference '{res_type}?{query}' matches no resource"
+        ))),
+        _ => Err(GatewayError::MultipleMatches(format!(
+            "conditional reference '{res_type}?{query}' matches more than one resource"
+        ))),
+    }
+}
+
+/// Decides the `Type/id` each entry writes, records `fullUrl → Type/id`, and refuses a
+/// transaction that writes one resource twice. Conditional targets are resolved here, before
+/// anything executes, so references and execution agree on them. A conditional create that
+/// matches a resource created earlier in the same transaction becomes a read of it.
 fn assign_identity(
     tx: &mut dyn StoreTx,
     entry: &mut BundleEntry,
-    assigned: &mut HashMap<String, String>,
-    written: &mut HashSet<String>,
+    identities: &mut Identities,
 ) -> Result<(), GatewayError> {
-    if entry.request.method == Method::Put {
-        entry.request = resolve_conditional_update(tx, entry.request.clone())?;
-    }
-    let identity = match (&entry.request.method, &entry.request.target) {
-        (Method::Post, Target::Type(res_type)) => {
-            let existing = match &entry.request.if_none_exist {
-                Some(query) => unique_match(tx, res_type, query, "request.ifNoneExist")?,
-                None => None,
-            };
-            let id = existing.unwrap_or_else(new_id);
-            entry.request.assigned_id = Some(id.clone());
-            Some(format!("{res_type}/{id}"))
+    let request = &mut entry.request;
+    match (request.method, request.target.clone()) {
+        (Method::Put, Target::Conditional(..)) => {
+            *request = resolve_conditional_update(tx, request.clone())?;
         }
-        (Method::Put | Method::Patch | Method::Delete, Target::Instance(res_type, id)) => {
-            Some(format!("{res_type}/{id}"))
+        (Method::Patch, Target::Conditional(res_type, query)) => {
+            let id = unique_match(tx, &res_type, &query, "request.url")?.ok_or_else(|| {
+                GatewayError::NoMatch(format!(
+                    "conditional patch '{res_type}?{query}' matches no resource"
+                ))
+            })?;
+            request.target = Target::Instance(res_type, id);
+        }
+        (Method::Delete, Target::Conditional(res_type, query)) => {
+            if let Some(id) = unique_match(tx, &res_type, &query, "request.url")? {
+                request.target = Target::Instance(res_type, id);
+            }
+        }
+        (Method::Post, Target::Type(res_type)) => {
+            let mut id = None;
+            if let Some(query) = &request.if_none_exist {
+                id = unique_match(tx, &res_type, query, "request.ifNoneExist")?;
+                if id.is_none() {
+                    let criteria = parse_criteria(query, "request.ifNoneExist")?;
+                    match identities.pending_matches(&res_type, &criteria).as_slice() {
+                        [] => {}
+                        [earlier] => {
+                            // Same resource as an earlier entry: answer with it, write nothing.
+                            *request = EntryRequest::new(
+                                Method::Get,
+                                Target::Instance(res_type.clone(), earlier.clone()),
+                            );
+                            if let Some(full_url) = &entry.full_url {
+                                identities
+                                    .assigned
+                                    .insert(full_url.clone(), format!("{res_type}/{earlier}"));
+                            }
+                            return Ok(());
+                        }
+                        _ => return Err(GatewayError::MultipleMatches(format!(
+                            "If-None-Exist '{query}' matches several entries of this transaction"
+                        ))),
+                    }
+                }
+            }
+            request.assigned_id = Some(id.unwrap_or_else(new_id));
+        }
+        _ => {}
+    }
+    let identity = match (&request.method, &request.target, &request.assigned_id) {
+        (Method::Post, Target::Type(res_type), Some(id)) => Some((res_type.clone(), id.clone())),
+        (Method::Put | Method::Patch | Method::Delete, Target::Instance(res_type, id), _) => {
+            Some((res_type.clone(), id.clone()))
         }
         _ => None,
     };
-    if let Some(identity) = identity {
-        if !written.insert(identity.clone()) {
-            return Err(GatewayError::invalid(
-                format!("{identity} is written by more than one entry of this transaction"),
-                "request.url",
-            ));
-        }
-        if let Some(full_url) = &entry.full_url {
-            assigned.insert(full_url.clone(), identity);
-        }
+    let Some((res_type, id)) = identity else {
+        return Ok(());
+    };
+    let reference = format!("{res_type}/{id}");
+    if !identities.written.insert(reference.clone()) {
+        return Err(GatewayError::invalid(
+            format!("{reference} is written by more than one entry of this transaction"),
+            "request.url",
+        ));
+    }
+    if let Some(resource) = &request.resource {
+        identities.pending.push(Pending {
+            res_type,
+            id,
+            identifiers: identifier_keys(resource.as_value()),
+        });
+    }
+    if let Some(full_url) = &entry.full_url {
+        identities.assigned.insert(full_url.clone(), reference);
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! Full FHIR search arrives with the search issue and plugs in here; until then conditional
 //! create, update and delete match on these two parameters and refuse any other by name.
 
-use crate::store::{Criteria, TokenMatch};
+use crate::store::{Criteria, IdentifierKey, TokenMatch};
 use crate::GatewayError;
+use serde_json::Value;
 
 /// Parses `identifier=…&_id=…` (URL-encoded) into [`Criteria`]; `location` names where the
 /// query came from (e.g. `header If-None-Exist`).
@@ -19,12 +20,14 @@ pub fn parse_criteria(query: &str, location: &str) -> Result<Criteria, GatewayEr
                 .ids
                 .push(split_alternatives(&value).map(str::to_owned).collect()),
             "_format" | "_pretty" => {}
-            other => return Err(GatewayError::UnknownParameter {
-                name: other.to_owned(),
-                reason: format!(
+            other => {
+                return Err(GatewayError::UnknownParameter {
+                    name: other.to_owned(),
+                    reason: format!(
                     "conditional operations match on 'identifier' and '_id' only (in {location})"
                 ),
-            }),
+                })
+            }
         }
     }
     if criteria.ids.is_empty() && criteria.identifiers.is_empty() {
@@ -34,6 +37,50 @@ pub fn parse_criteria(query: &str, location: &str) -> Result<Criteria, GatewayEr
         ));
     }
     Ok(criteria)
+}
+
+/// The `identifier` element(s) of a resource as index rows (those with a value).
+pub fn identifier_keys(resource: &Value) -> Vec<IdentifierKey> {
+    let identifiers: Vec<&Value> = match resource.get("identifier") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(single @ Value::Object(_)) => vec![single],
+        _ => Vec::new(),
+    };
+    identifiers
+        .into_iter()
+        .filter_map(|identifier| {
+            let value = identifier.get("value")?.as_str()?;
+            let system = identifier
+                .get("system")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            Some(IdentifierKey {
+                system: system.to_owned(),
+                value: value.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// True when a resource with `id` and identifier rows `keys` meets every criterion (used for
+/// resources a transaction is about to create, which the store cannot see yet).
+pub fn criteria_match(criteria: &Criteria, id: &str, keys: &[IdentifierKey]) -> bool {
+    let id_ok = criteria
+        .ids
+        .iter()
+        .all(|any_of| any_of.iter().any(|wanted| wanted == id));
+    let identifiers_ok = criteria.identifiers.iter().all(|any_of| {
+        any_of.iter().any(|token| {
+            keys.iter().any(|key| {
+                token
+                    .system
+                    .as_ref()
+                    .is_none_or(|system| *system == key.system)
+                    && token.value.as_ref().is_none_or(|value| *value == key.value)
+            })
+        })
+    });
+    id_ok && identifiers_ok
 }
 
 /// Splits on commas not escaped as `\,` (FHIR search OR).
@@ -115,6 +162,27 @@ mod tests {
             criteria.identifiers,
             vec![vec![token(Some("s"), Some("a,b|c"))]]
         );
+    }
+
+    #[test]
+    fn in_memory_matching_agrees_with_token_rules() {
+        let keys = identifier_keys(&serde_json::json!({
+            "identifier": [{"system": "urn:s", "value": "1"}, {"value": "loose"}, {"system": "urn:s"}]
+        }));
+        assert_eq!(
+            keys.len(),
+            2,
+            "an identifier without a value is not indexed"
+        );
+        let check = |query: &str| criteria_match(&parse_criteria(query, "t").unwrap(), "p1", &keys);
+        assert!(check("identifier=urn:s%7C1"));
+        assert!(check("identifier=1"));
+        assert!(check("identifier=%7Cloose"));
+        assert!(!check("identifier=%7C1"));
+        assert!(check("identifier=urn:s%7C"));
+        assert!(check("identifier=urn:s%7C1&_id=p1"));
+        assert!(!check("identifier=urn:s%7C1&_id=p2"));
+        assert!(!check("identifier=other%7C1,urn:s%7C2"));
     }
 
     #[test]

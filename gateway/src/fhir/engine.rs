@@ -1,11 +1,11 @@
 //! Runs one [`EntryRequest`] inside a store transaction: the R4 rules for create, update,
 //! patch, delete, read and their conditional forms.
 
-use super::criteria::parse_criteria;
+use super::criteria::{identifier_keys, parse_criteria};
 use super::entry::{EntryOutcome, EntryRequest, Method, Target};
 use super::ids::{check_id, new_id};
 use crate::clock::Instant;
-use crate::store::{IdentifierKey, NewVersion, StoreTx, StoredVersion, WriteMethod};
+use crate::store::{NewVersion, StoreTx, StoredVersion, WriteMethod};
 use crate::GatewayError;
 use serde_json::Value;
 use tsunagi_profiles::Resource;
@@ -30,7 +30,9 @@ pub fn execute(
         (Method::Patch, Target::Conditional(res_type, query)) => {
             match unique_match(tx, &res_type, &query, "url")? {
                 Some(id) => patch(tx, request, &res_type, &id, now),
-                None => Err(GatewayError::NotFound(format!("{res_type}?{query}"))),
+                None => Err(GatewayError::NoMatch(format!(
+                    "conditional patch '{res_type}?{query}' matches no resource"
+                ))),
             }
         }
         (Method::Delete, Target::Instance(res_type, id)) => {
@@ -80,7 +82,7 @@ fn create(
                 });
             }
             _ => {
-                return Err(GatewayError::PreconditionFailed(format!(
+                return Err(GatewayError::MultipleMatches(format!(
                     "If-None-Exist '{query}' matches more than one {res_type}"
                 )))
             }
@@ -106,12 +108,14 @@ fn update(
 ) -> Result<EntryOutcome, GatewayError> {
     let resource = body_of(&request, res_type)?;
     match resource.id() {
-        None => return Err(GatewayError::invalid(
-            format!(
+        None => {
+            return Err(GatewayError::invalid(
+                format!(
                 "the resource has no id; an update of {res_type}/{id} needs id '{id}' in the body"
             ),
-            "id",
-        )),
+                "id",
+            ))
+        }
         Some(body_id) if body_id != id => {
             return Err(GatewayError::invalid(
                 format!("the body's id '{body_id}' differs from '{id}' in the URL"),
@@ -126,12 +130,7 @@ fn update(
     let live = current.as_ref().filter(|stored| !stored.is_deleted());
     if let Some(live) = live {
         if same_content(live, &resource) {
-            return Ok(EntryOutcome {
-                status: 200,
-                stored: Some(live.clone()),
-                note: Some("content unchanged; no new version".into()),
-                wrote: false,
-            });
+            return Ok(unchanged(live.clone()));
         }
     }
     let status = if live.is_some() { 200 } else { 201 };
@@ -174,6 +173,9 @@ fn patch(
     let resource = Resource::from_value(value).map_err(|error| {
         GatewayError::Unprocessable(format!("the patched resource is not valid: {error}"))
     })?;
+    if same_content(&live, &resource) {
+        return Ok(unchanged(live));
+    }
     let stored = write_version(tx, resource, live.version + 1, WriteMethod::Patch, now)?;
     Ok(written(200, stored))
 }
@@ -216,21 +218,22 @@ pub fn resolve_conditional_update(
     };
     let mut resource = body_of(&request, &res_type)?;
     let body_id = resource.id().map(str::to_owned);
-    let id =
-        match unique_match(tx, &res_type, &query, "url")? {
-            Some(matched) => match body_id {
-                Some(body_id) if body_id != matched => return Err(GatewayError::invalid(
+    let id = match unique_match(tx, &res_type, &query, "url")? {
+        Some(matched) => match body_id {
+            Some(body_id) if body_id != matched => {
+                return Err(GatewayError::invalid(
                     format!(
                         "the body's id '{body_id}' differs from the matched {res_type}/{matched}"
                     ),
                     "id",
-                )),
-                _ => matched,
-            },
-            None => body_id
-                .or_else(|| request.assigned_id.clone())
-                .unwrap_or_else(new_id),
-        };
+                ))
+            }
+            _ => matched,
+        },
+        None => body_id
+            .or_else(|| request.assigned_id.clone())
+            .unwrap_or_else(new_id),
+    };
     resource.set_id(&id);
     request.resource = Some(resource);
     request.target = Target::Instance(res_type, id);
@@ -249,7 +252,7 @@ pub fn unique_match(
     match matches.len() {
         0 => Ok(None),
         1 => Ok(matches.pop()),
-        _ => Err(GatewayError::PreconditionFailed(format!(
+        _ => Err(GatewayError::MultipleMatches(format!(
             "'{res_type}?{query}' matches more than one resource"
         ))),
     }
@@ -324,6 +327,15 @@ fn written(status: u16, stored: StoredVersion) -> EntryOutcome {
     }
 }
 
+fn unchanged(live: StoredVersion) -> EntryOutcome {
+    EntryOutcome {
+        status: 200,
+        stored: Some(live),
+        note: Some("content unchanged; no new version".into()),
+        wrote: false,
+    }
+}
+
 fn nothing_done(status: u16, note: &str) -> EntryOutcome {
     EntryOutcome {
         status,
@@ -356,29 +368,6 @@ fn write_version(
         identifiers,
     })?;
     Ok(stored)
-}
-
-/// The `identifier` element(s) of a resource as index rows (those with a value).
-pub fn identifier_keys(resource: &Value) -> Vec<IdentifierKey> {
-    let identifiers: Vec<&Value> = match resource.get("identifier") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(single @ Value::Object(_)) => vec![single],
-        _ => Vec::new(),
-    };
-    identifiers
-        .into_iter()
-        .filter_map(|identifier| {
-            let value = identifier.get("value")?.as_str()?;
-            let system = identifier
-                .get("system")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            Some(IdentifierKey {
-                system: system.to_owned(),
-                value: value.to_owned(),
-            })
-        })
-        .collect()
 }
 
 /// True when `resource` equals the stored version apart from `meta.versionId`/`lastUpdated`.

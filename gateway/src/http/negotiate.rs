@@ -7,11 +7,13 @@ use tsunagi_profiles::Format;
 
 /// The format named by a `_format` value or a MIME type; `None` if it is neither FHIR format.
 pub fn format_of(mime: &str) -> Option<Format> {
+    // An unencoded '+' in `_format=application/fhir+json` arrives as a space.
     let essence = mime
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
+        .replace(' ', "+")
         .to_ascii_lowercase();
     match essence.as_str() {
         "json" | "application/json" | "application/fhir+json" | "application/json+fhir" => {
@@ -115,6 +117,10 @@ mod tests {
         assert_eq!(
             response_format(Some("application/fhir+json"), None).unwrap(),
             Format::Json
+        );
+        assert_eq!(
+            response_format(Some("application/fhir xml"), None).unwrap(),
+            Format::Xml
         );
         assert!(matches!(
             response_format(Some("csv"), None),

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Tsunagi performance benchmarks, side by side with their peers in one run (see PEERS.md in the
+# design notes: absolute figures drift on this 2-core machine, ratios hold).
+#
+# What it measures:
+#   1. GET /fhir/Patient/{id} on `tsunagi serve` (SQLite store in a temp dir, loopback only)
+#      against the "limit" peer, a bare actix-web handler returning a fixed Patient of the same
+#      size (gateway/examples/bare_actix.rs): wrk -t2 -c32 -d10s, req/s and p99, and the ratio.
+#   2. Transaction ingest (100-entry linked Bundles) into the embedded store, synchronous FULL
+#      and NORMAL: the criterion bench gateway/benches/transaction_ingest.rs, in resources/s.
+#
+# Usage: benches/bench.sh   (needs wrk: apt-get install wrk). Honours CARGO_TARGET_DIR.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+WRK_ARGS=(-t2 -c32 -d10s --latency)
+PATIENT_ID="bench-1"
+PATIENT='{"resourceType":"Patient","id":"bench-1","identifier":[{"system":"urn:oid:1.2.392.100495.20.3.51.11310000","value":"00012345"}],"active":true,"name":[{"use":"official","family":"Yamada","given":["Taro"]}],"telecom":[{"system":"phone","value":"+81-3-1234-5678","use":"home"}],"gender":"male","birthDate":"1970-01-01","address":[{"use":"home","line":["1-2-3 Marunouchi"],"city":"Chiyoda-ku","state":"Tokyo","postalCode":"100-0005","country":"JP"}]}'
+
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "bench.sh: wrk is not installed; install it with: apt-get install wrk" >&2
+    exit 1
+fi
+for tool in curl cargo; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "bench.sh: $tool is not installed" >&2
+        exit 1
+    fi
+done
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tsunagi-bench.XXXXXX")"
+SERVER_PIDS=()
+stop_servers() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${SERVER_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    SERVER_PIDS=()
+}
+cleanup() {
+    stop_servers
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A loopback port nobody listens on (a connection attempt is refused).
+free_port() {
+    local port
+    for _ in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "bench.sh: found no free loopback port" >&2
+    return 1
+}
+
+# Waits until $1 answers HTTP (any status), for at most 20 s.
+wait_for() {
+    for _ in $(seq 1 200); do
+        if curl -s -o /dev/null "$1"; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "bench.sh: $1 did not answer" >&2
+    return 1
+}
+
+# Runs wrk on $2 and prints "NAME REQ_PER_S P99" ($1 = NAME); the full output goes to a file.
+run_wrk() {
+    local name="$1" url="$2" out="$WORK/wrk-$1.txt"
+    wrk "${WRK_ARGS[@]}" "$url" >"$out"
+    if grep -q "Non-2xx" "$out"; then
+        echo "bench.sh: $name answered non-2xx statuses:" >&2
+        cat "$out" >&2
+        return 1
+    fi
+    local rps p99
+    rps="$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    p99="$(awk '$1 == "99%" { print $2 }' "$out")"
+    echo "$name $rps $p99"
+}
+
+echo "== building (release)"
+cargo build --release -p tsunagi-gateway --bin tsunagi --example bare_actix
+TSUNAGI="$TARGET_DIR/release/tsunagi"
+BARE="$TARGET_DIR/release/examples/bare_actix"
+
+echo "== starting servers"
+TSUNAGI_PORT="$(free_port)"
+TSUNAGI_LOG=warn "$TSUNAGI" serve --listen "127.0.0.1:$TSUNAGI_PORT" --db "$WORK/tsunagi.db" \
+    >"$WORK/tsunagi.log" 2>&1 &
+SERVER_PIDS+=($!)
+wait_for "http://127.0.0.1:$TSUNAGI_PORT/healthz"
+status="$(curl -s -o /dev/null -w '%{http_code}' -X PUT \
+    -H 'Content-Type: application/fhir+json' --data-binary "$PATIENT" \
+    "http://127.0.0.1:$TSUNAGI_PORT/fhir/Patient/$PATIENT_ID")"
+if [[ "$status" != 201 && "$status" != 200 ]]; then
+    echo "bench.sh: PUT Patient/$PATIENT_ID answered $status" >&2
+    exit 1
+fi
+TSUNAGI_URL="http://127.0.0.1:$TSUNAGI_PORT/fhir/Patient/$PATIENT_ID"
+
+BARE_PORT="$(free_port)"
+"$BARE" "127.0.0.1:$BARE_PORT" >"$WORK/bare.log" 2>&1 &
+SERVER_PIDS+=($!)
+BARE_URL="http://127.0.0.1:$BARE_PORT/fhir/Patient/$PATIENT_ID"
+wait_for "$BARE_URL"
+
+tsunagi_bytes="$(curl -sf "$TSUNAGI_URL" | wc -c)"
+bare_bytes="$(curl -sf "$BARE_URL" | wc -c)"
+
+echo "== GET by id: wrk ${WRK_ARGS[*]} (tsunagi, then bare actix)"
+tsunagi_result="$(run_wrk tsunagi "$TSUNAGI_URL")"
+bare_result="$(run_wrk bare_actix "$BARE_URL")"
+read -r _ tsunagi_rps tsunagi_p99 <<<"$tsunagi_result"
+read -r _ bare_rps bare_p99 <<<"$bare_result"
+stop_servers
+
+printf '\n%-28s %12s %10s %12s\n' "GET /fhir/Patient/{id}" "req/s" "p99" "body bytes"
+printf '%-28s %12s %10s %12s\n' "tsunagi serve" "$tsunagi_rps" "$tsunagi_p99" "$tsunagi_bytes"
+printf '%-28s %12s %10s %12s\n' "bare actix-web (limit)" "$bare_rps" "$bare_p99" "$bare_bytes"
+awk -v t="$tsunagi_rps" -v b="$bare_rps" \
+    'BEGIN { printf "%-28s %12.2f\n", "ratio tsunagi / bare", (b > 0 ? t / b : 0) }'
+printf '%-28s %12s bytes\n' "tsunagi release binary" "$(stat -c %s "$TSUNAGI")"
+
+echo
+echo "== transaction ingest: cargo bench -p tsunagi-gateway --bench transaction_ingest"
+cargo bench -p tsunagi-gateway --bench transaction_ingest 2>&1 | tee "$WORK/ingest.txt" >/dev/null
+echo
+echo "transaction ingest (criterion: [low estimate  mean  high estimate])"
+grep -E '^transaction_ingest/|^ +(time|thrpt):' "$WORK/ingest.txt"

@@ -1,0 +1,130 @@
+//! Test support: a real gateway on a real loopback port over a real SQLite file, and the FHIR R4
+//! example package fetched (once, cached) from the npm registry.
+#![allow(dead_code)]
+
+pub mod examples;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tsunagi_gateway::config::Config;
+use tsunagi_gateway::store::{SqliteStore, Store};
+use tsunagi_gateway::Gateway;
+
+/// A gateway serving HTTP on 127.0.0.1 in its own thread, over a SQLite file in a temp dir.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT/fhir`
+    pub base: String,
+    /// The HTTP client tests use.
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with default configuration.
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts a server after `adjust` has changed the configuration.
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let address = listener.local_addr().expect("local addr");
+        let mut config = Config {
+            listen: address.to_string(),
+            db: dir.path().join("tsunagi.db").display().to_string(),
+            workers: Some(2),
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let base = config.base_url();
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&PathBuf::from(&config.db), &config.sqlite).expect("open store"),
+        );
+        let gateway = Arc::new(Gateway::new(config, store));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = tsunagi_gateway::http::start(gateway, listener).expect("start server");
+                sender.send(server.handle()).expect("send handle");
+                server.await.expect("server ran");
+            })
+        });
+        let handle = receiver.recv().expect("server handle");
+        TestServer {
+            base,
+            client: reqwest::Client::new(),
+            handle,
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    /// `base/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// Sends FHIR JSON with `method` to `path`.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .header("Content-Type", "application/fhir+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GETs `path` and returns status and JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET sent");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // Tests run inside a tokio runtime, where blocking on a future is not allowed: wait for
+        // the stop signal on a plain thread.
+        let stopping = self.handle.stop(false);
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(stopping)).join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// JSON with `meta.versionId` and `meta.lastUpdated` removed (and `meta` if that empties it).
+pub fn without_version_meta(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(object) = value.as_object_mut() {
+        let empty = object
+            .get_mut("meta")
+            .and_then(serde_json::Value::as_object_mut)
+            .map(|meta| {
+                meta.remove("versionId");
+                meta.remove("lastUpdated");
+                meta.is_empty()
+            })
+            .unwrap_or(false);
+        if empty {
+            object.remove("meta");
+        }
+    }
+    value
+}
