@@ -29,15 +29,6 @@ fn strict() -> Option<DeserializationConfig> {
     })
 }
 
-/// Checks JSON bytes against the R4 model (fhirbolt reports line and column).
-pub(crate) fn check_json_structure(bytes: &[u8]) -> Result<(), ModelError> {
-    fhirbolt::json::from_slice::<TypedResource>(bytes, strict())
-        .map(drop)
-        .map_err(|error| ModelError::Structure {
-            message: error.to_string(),
-        })
-}
-
 /// Checks an already-parsed JSON value against the R4 model.
 pub(crate) fn check_value_structure(value: &serde_json::Value) -> Result<(), ModelError> {
     typed_from_value(value).map(drop)

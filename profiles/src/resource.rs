@@ -33,8 +33,10 @@ impl Resource {
             format: "JSON",
             message: error.to_string(),
         })?;
+        // The model is checked on the parsed value: one fhirbolt instantiation instead of two
+        // (its generic deserialiser is most of this crate's build time).
         check_resource_type(&value)?;
-        codec::check_json_structure(bytes)?;
+        codec::check_value_structure(&value)?;
         Ok(Resource { value })
     }
 

@@ -331,9 +331,11 @@ fn assign_identity(
                             }
                             return Ok(());
                         }
-                        _ => return Err(GatewayError::MultipleMatches(format!(
+                        _ => {
+                            return Err(GatewayError::MultipleMatches(format!(
                             "If-None-Exist '{query}' matches several entries of this transaction"
-                        ))),
+                        )))
+                        }
                     }
                 }
             }

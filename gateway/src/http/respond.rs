@@ -71,6 +71,53 @@ pub fn stored_response(code: u16, stored: &StoredVersion, negotiated: Negotiated
     }
 }
 
+/// Documents above this size are parsed and rendered on the blocking pool, so one large
+/// document cannot stall the other connections of an HTTP worker.
+pub const LARGE_DOCUMENT: usize = 256 * 1024;
+
+/// Runs `work` on the blocking pool when `size` is large, inline otherwise.
+pub async fn off_worker<T: Send + 'static>(
+    size: usize,
+    work: impl FnOnce() -> Result<T, GatewayError> + Send + 'static,
+) -> Result<T, GatewayError> {
+    if size < LARGE_DOCUMENT {
+        return work();
+    }
+    actix_web::web::block(work).await.map_err(|error| {
+        GatewayError::Store(crate::store::StoreError::Backend(format!(
+            "worker pool failed: {error}"
+        )))
+    })?
+}
+
+/// [`stored_response`], rendering large XML or pretty JSON off the HTTP worker.
+pub async fn stored_response_offloaded(
+    code: u16,
+    stored: StoredVersion,
+    negotiated: Negotiated,
+) -> HttpResponse {
+    let size = stored.body.as_ref().map_or(0, |body| body.len());
+    let plain_json = negotiated.format == Format::Json && !negotiated.pretty;
+    if plain_json || size < LARGE_DOCUMENT {
+        return stored_response(code, &stored, negotiated);
+    }
+    let body = stored.body.clone().unwrap_or_default();
+    let rendered = off_worker(size, move || {
+        Ok(Resource::from_stored_json(&body)?.serialize(negotiated.format, negotiated.pretty)?)
+    })
+    .await;
+    match rendered {
+        Ok(rendered) => {
+            let mut builder = HttpResponse::build(status(code));
+            version_headers(&mut builder, &stored);
+            builder
+                .insert_header((header::CONTENT_TYPE, content_type(negotiated.format)))
+                .body(rendered)
+        }
+        Err(error) => error_response(&error, negotiated),
+    }
+}
+
 fn version_headers(builder: &mut HttpResponseBuilder, stored: &StoredVersion) {
     builder
         .insert_header((header::ETAG, etag(stored.version)))

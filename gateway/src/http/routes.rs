@@ -2,14 +2,17 @@
 
 use super::body::read_body;
 use super::negotiate::{parse_prefer, request_format, response_format, Prefer};
-use super::respond::{error_response, stored_response, value_response, write_response, Negotiated};
+use super::respond::{
+    error_response, off_worker, stored_response_offloaded, value_response, write_response,
+    Negotiated,
+};
 use crate::fhir::entry::{EntryRequest, Method, Target};
 use crate::fhir::ids::{check_id, parse_version_tag};
 use crate::service::HistoryParams;
 use crate::store::{HistoryQuery, HistoryScope};
 use crate::{Gateway, GatewayError};
 use actix_web::http::header;
-use actix_web::web::{self, Data, Path, Payload};
+use actix_web::web::{self, Bytes, Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 use tsunagi_profiles::{is_resource_type, parse_json_value, Format, Resource};
@@ -159,7 +162,7 @@ async fn read(
         resource_type(&res_type)?;
         check_id(&id, "url")?;
         let stored = gateway.read(&res_type, &id).await?;
-        Ok(stored_response(200, &stored, context.negotiated))
+        Ok(stored_response_offloaded(200, (*stored).clone(), context.negotiated).await)
     })
     .await
 }
@@ -177,19 +180,23 @@ async fn vread(
             GatewayError::invalid(format!("'{version}' is not a version number"), "url")
         })?;
         let stored = gateway.vread(&res_type, &id, version).await?;
-        Ok(stored_response(200, &stored, context.negotiated))
+        Ok(stored_response_offloaded(200, stored, context.negotiated).await)
     })
     .await
 }
 
-/// Parses a resource body in the request's content type.
-fn parse_resource(
+/// Parses a resource body in the request's content type (large ones off the HTTP worker).
+async fn parse_resource(
     request: &HttpRequest,
-    body: &[u8],
+    body: Bytes,
     gateway: &Gateway,
 ) -> Result<Resource, GatewayError> {
-    let format = request_format(header_text(request, header::CONTENT_TYPE), body)?;
-    Ok(Resource::parse(body, format, &gateway.parse_limits())?)
+    let format = request_format(header_text(request, header::CONTENT_TYPE), &body)?;
+    let limits = gateway.parse_limits();
+    off_worker(body.len(), move || {
+        Ok(Resource::parse(&body, format, &limits)?)
+    })
+    .await
 }
 
 /// Parses a JSON Patch body (the only patch format served).
@@ -233,7 +240,7 @@ async fn write_request(
         let body = read_body(request, payload, gateway.config().limits.max_body_bytes).await?;
         match method {
             Method::Patch => entry.patch = Some(parse_patch(request, &body, gateway)?),
-            _ => entry.resource = Some(parse_resource(request, &body, gateway)?),
+            _ => entry.resource = Some(parse_resource(request, body, gateway).await?),
         }
     }
     Ok(entry)
@@ -317,7 +324,7 @@ async fn bundle(request: HttpRequest, gateway: Data<Gateway>, payload: Payload) 
     let req = request.clone();
     answer(&request, |context| async move {
         let body = read_body(&req, payload, gateway.config().limits.max_body_bytes).await?;
-        let bundle = parse_resource(&req, &body, &gateway)?;
+        let bundle = parse_resource(&req, body, &gateway).await?;
         let response = gateway
             .process_bundle(bundle, context.prefer.return_)
             .await?;

@@ -56,7 +56,12 @@ impl TestServer {
         let handle = receiver.recv().expect("server handle");
         TestServer {
             base,
-            client: reqwest::Client::new(),
+            // Idle connections are dropped before the server's 5 s keep-alive could close one
+            // under a request in flight.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(std::time::Duration::from_secs(1))
+                .build()
+                .expect("HTTP client"),
             handle,
             thread: Some(thread),
             _dir: dir,
