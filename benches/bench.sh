@@ -7,7 +7,8 @@
 #      against the "limit" peer, a bare actix-web handler returning a fixed Patient of the same
 #      size (gateway/examples/bare_actix.rs): wrk -t2 -c32 -d10s, req/s and p99, and the ratio.
 #   2. Transaction ingest (100-entry linked Bundles) into the embedded store, synchronous FULL
-#      and NORMAL: the criterion bench gateway/benches/transaction_ingest.rs, in resources/s.
+#      and NORMAL, and the parse of such a Bundle alone: the criterion bench
+#      gateway/benches/transaction_ingest.rs, in resources/s.
 #
 # Usage: benches/bench.sh   (needs wrk: apt-get install wrk). Honours CARGO_TARGET_DIR.
 set -euo pipefail
@@ -138,5 +139,9 @@ echo
 echo "== transaction ingest: cargo bench -p tsunagi-gateway --bench transaction_ingest"
 cargo bench -p tsunagi-gateway --bench transaction_ingest 2>&1 | tee "$WORK/ingest.txt" >/dev/null
 echo
-echo "transaction ingest (criterion: [low estimate  mean  high estimate])"
-grep -E '^transaction_ingest/|^ +(time|thrpt):' "$WORK/ingest.txt"
+echo "transaction ingest, and the Bundle parse alone (criterion: [low  estimate  high])"
+# Each benchmark's name, time and throughput; the lines after "change:" compare with an
+# earlier run and are left out.
+awk '/^(transaction_ingest|bundle_parse)\// { show = 1; print; next }
+     /change:/ { show = 0 }
+     show && /^ +(time|thrpt):/ { print }' "$WORK/ingest.txt"

@@ -12,6 +12,11 @@
 //! (≈ 20k resources/s) on the same machine. Two variants: `synchronous = FULL` (the default,
 //! survives power loss) and `synchronous = NORMAL` (survives a process crash only).
 //!
+//! A third group, `bundle_parse`, times the parse of the same Bundle alone, two ways, to tell
+//! where ingest time goes: `from_json` (guard, syntax and the strict R4 model check, as ingest
+//! does) and `from_stored_json` (syntax only, the path for bytes the gateway wrote itself); the
+//! difference is the R4 model check.
+//!
 //! Run with `cargo bench -p tsunagi-gateway --bench transaction_ingest`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -289,5 +294,22 @@ fn ingest(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest);
+fn parse(criterion: &mut Criterion) {
+    let limits = ParseLimits::default();
+    let bytes = bundle_bytes(0);
+    let mut group = criterion.benchmark_group("bundle_parse");
+    group.throughput(Throughput::Elements(ENTRIES as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(4));
+    group.bench_function("100_entries_from_json", |bencher| {
+        bencher.iter(|| Resource::from_json(&bytes, &limits).expect("parse the Bundle"));
+    });
+    group.bench_function("100_entries_from_stored_json", |bencher| {
+        bencher.iter(|| Resource::from_stored_json(&bytes).expect("parse the Bundle"));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest, parse);
 criterion_main!(benches);

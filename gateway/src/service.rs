@@ -76,13 +76,14 @@ impl Gateway {
         let stored = match self.cache.get(res_type, id) {
             Some(stored) => stored,
             None => {
+                let generation = self.cache.generation();
                 let stored = self
                     .store
                     .read(res_type, id)
                     .await?
                     .ok_or_else(|| GatewayError::NotFound(format!("{res_type}/{id}")))?;
                 let stored = Arc::new(stored);
-                self.cache.offer(Arc::clone(&stored));
+                self.cache.offer_read(Arc::clone(&stored), generation);
                 stored
             }
         };
@@ -200,9 +201,8 @@ impl Gateway {
         if query.count > 0 && query.offset + query.count < total {
             links.push(("next", link(query.offset + query.count)));
         }
-        if query.count > 0 {
-            let last = total.saturating_sub(1) / query.count * query.count;
-            links.push(("last", link(last)));
+        if let Some(last_page) = total.saturating_sub(1).checked_div(query.count) {
+            links.push(("last", link(last_page * query.count)));
         }
         Ok(history_bundle(&page, &self.base_url, &links))
     }
@@ -213,10 +213,11 @@ impl Gateway {
     }
 
     fn remember(&self, outcomes: &[EntryOutcome]) {
-        for outcome in outcomes.iter().filter(|outcome| outcome.wrote) {
-            if let Some(stored) = &outcome.stored {
-                self.cache.offer(Arc::new(stored.clone()));
-            }
-        }
+        self.cache.written(
+            outcomes
+                .iter()
+                .filter(|outcome| outcome.wrote)
+                .filter_map(|outcome| outcome.stored.clone().map(Arc::new)),
+        );
     }
 }

@@ -86,7 +86,10 @@ async fn sigkill_during_transactions_loses_no_acknowledged_write_and_leaves_no_p
         streams.push(tokio::spawn(async move {
             let mut number = stream;
             while !stop.load(Ordering::Relaxed) {
-                *sent.lock().unwrap() = (*sent.lock().unwrap()).max(number + 1);
+                {
+                    let mut highest = sent.lock().unwrap();
+                    *highest = (*highest).max(number + 1);
+                }
                 let response = client
                     .post(format!("http://127.0.0.1:{port}/fhir"))
                     .header("Content-Type", "application/fhir+json")

@@ -230,11 +230,21 @@ pub fn run_transaction(
             .map_err(|error| error.in_entry(index))?;
         }
     }
-    let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&index| (entries[index].request.method.transaction_order(), index));
-    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; entries.len()];
-    for index in order {
-        let request = entries[index].request.clone();
+    let mut order: Vec<(u8, usize)> = entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| (entry.request.method.transaction_order(), index))
+        .collect();
+    order.sort_unstable();
+    let mut requests: Vec<Option<EntryRequest>> = entries
+        .into_iter()
+        .map(|entry| Some(entry.request))
+        .collect();
+    let mut outcomes: Vec<Option<EntryOutcome>> = vec![None; requests.len()];
+    for (_, index) in order {
+        let Some(request) = requests[index].take() else {
+            continue;
+        };
         let outcome = execute(tx, request, now).map_err(|error| error.in_entry(index))?;
         outcomes[index] = Some(outcome);
     }

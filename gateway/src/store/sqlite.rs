@@ -48,6 +48,10 @@ impl SqliteStore {
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
+        // Checkpoint every ~16 MB of WAL instead of ~4 MB: fewer stalls during bulk ingest.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 4000)
+            .map_err(backend)?;
         migrate(&writer)?;
         Ok(SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
