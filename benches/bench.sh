@@ -142,6 +142,6 @@ echo
 echo "transaction ingest, and the Bundle parse alone (criterion: [low  estimate  high])"
 # Each benchmark's name, time and throughput; the lines after "change:" compare with an
 # earlier run and are left out.
-awk '/^(transaction_ingest|bundle_parse)\// { show = 1; print; next }
+awk '/^(transaction_ingest|transaction_ingest_two_clients|bundle_parse)\// { show = 1; print; next }
      /change:/ { show = 0 }
      show && /^ +(time|thrpt):/ { print }' "$WORK/ingest.txt"

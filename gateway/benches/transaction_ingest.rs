@@ -294,6 +294,56 @@ fn ingest(criterion: &mut Criterion) {
     group.finish();
 }
 
+/// Two clients at once, as hospitals send: each parses and commits its own 100-entry Bundle,
+/// so one client's parse overlaps the other's store transaction on the second core.
+fn ingest_two_clients(criterion: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("start a tokio runtime");
+    let mut group = criterion.benchmark_group("transaction_ingest_two_clients");
+    group.throughput(Throughput::Elements(2 * ENTRIES as u64));
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(10));
+    let directory = TempDir::fresh("two-clients");
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&directory.0.join("tsunagi.db"), &SqliteConfig::default())
+            .expect("open the SQLite store"),
+    );
+    let gateway = Arc::new(Gateway::new(Config::default(), store));
+    let mut batch = 1_000_000;
+    group.bench_function("2x100_entries_sync_full", |bencher| {
+        bencher.iter_batched(
+            || {
+                batch += 2;
+                (bundle_bytes(batch), bundle_bytes(batch + 1))
+            },
+            |(first, second)| {
+                runtime.block_on(async {
+                    let clients = [first, second].map(|bytes| {
+                        let gateway = Arc::clone(&gateway);
+                        tokio::spawn(async move {
+                            let bundle = Resource::from_json(&bytes, &ParseLimits::default())
+                                .expect("parse the Bundle");
+                            gateway
+                                .process_bundle(bundle, PreferReturn::Minimal)
+                                .await
+                                .expect("the transaction is accepted")
+                        })
+                    });
+                    for client in clients {
+                        client.await.expect("client task");
+                    }
+                })
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
 fn parse(criterion: &mut Criterion) {
     let limits = ParseLimits::default();
     let bytes = bundle_bytes(0);
@@ -311,5 +361,5 @@ fn parse(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, parse);
+criterion_group!(benches, ingest, ingest_two_clients, parse);
 criterion_main!(benches);

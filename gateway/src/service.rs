@@ -4,13 +4,12 @@ use crate::cache::ResourceCache;
 use crate::clock::Instant;
 use crate::config::Config;
 use crate::fhir::bundle::{
-    history_bundle, parse_bundle, response_bundle, run_batch_entry, run_transaction, BundleEntry,
-    BundleKind,
+    history_bundle, parse_bundle, response_bundle, run_batch_entry, run_transaction, BundleKind,
 };
 use crate::fhir::capability::capability_statement;
 use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
-use crate::store::{HistoryQuery, HistoryScope, Store, StoredVersion};
+use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
 use crate::GatewayError;
 use serde_json::Value;
 use std::sync::Arc;
@@ -114,11 +113,18 @@ impl Gateway {
 
     /// Runs one write (or read) interaction in its own transaction.
     pub async fn interact(&self, request: EntryRequest) -> Result<EntryOutcome, GatewayError> {
+        self.run_one(move |tx, now| execute(tx, request, now)).await
+    }
+
+    /// Runs one interaction in its own store transaction and tells the cache what it wrote.
+    async fn run_one(
+        &self,
+        work: impl FnOnce(&mut dyn StoreTx, Instant) -> Result<EntryOutcome, GatewayError>
+            + Send
+            + 'static,
+    ) -> Result<EntryOutcome, GatewayError> {
         let now = Instant::now();
-        let outcome = self
-            .store
-            .transact(move |tx| execute(tx, request, now))
-            .await?;
+        let outcome = self.store.transact(move |tx| work(tx, now)).await?;
         self.remember(std::slice::from_ref(&outcome));
         Ok(outcome)
     }
@@ -149,7 +155,10 @@ impl Gateway {
                 let mut results = Vec::with_capacity(entries.len());
                 for (index, entry) in entries.into_iter().enumerate() {
                     let result = match entry {
-                        Ok(entry) => self.run_batch_entry(entry).await,
+                        Ok(entry) => {
+                            self.run_one(move |tx, now| run_batch_entry(tx, entry, now))
+                                .await
+                        }
                         Err(error) => Err(error),
                     };
                     results.push(result.map_err(|error| error.in_entry(index)));
@@ -158,16 +167,6 @@ impl Gateway {
             }
         };
         Ok(response_bundle(kind, &results, &self.base_url, prefer))
-    }
-
-    async fn run_batch_entry(&self, entry: BundleEntry) -> Result<EntryOutcome, GatewayError> {
-        let now = Instant::now();
-        let outcome = self
-            .store
-            .transact(move |tx| run_batch_entry(tx, entry, now))
-            .await?;
-        self.remember(std::slice::from_ref(&outcome));
-        Ok(outcome)
     }
 
     /// A page of history as a Bundle with paging links.

@@ -111,6 +111,13 @@ where
     }
 }
 
+/// Checks the `{type}/{id}` of a URL.
+fn instance((res_type, id): (String, String)) -> Result<(String, String), GatewayError> {
+    resource_type(&res_type)?;
+    check_id(&id, "url")?;
+    Ok((res_type, id))
+}
+
 fn resource_type(name: &str) -> Result<&str, GatewayError> {
     if is_resource_type(name) {
         Ok(name)
@@ -158,9 +165,7 @@ async fn read(
     path: Path<(String, String)>,
 ) -> HttpResponse {
     answer(&request, |context| async move {
-        let (res_type, id) = path.into_inner();
-        resource_type(&res_type)?;
-        check_id(&id, "url")?;
+        let (res_type, id) = instance(path.into_inner())?;
         let stored = gateway.read(&res_type, &id).await?;
         Ok(stored_response_offloaded(200, (*stored).clone(), context.negotiated).await)
     })
@@ -275,9 +280,7 @@ async fn instance_write(
 ) -> HttpResponse {
     let req = request.clone();
     answer(&request, |context| async move {
-        let (res_type, id) = path.into_inner();
-        resource_type(&res_type)?;
-        check_id(&id, "url")?;
+        let (res_type, id) = instance(path.into_inner())?;
         let target = Target::Instance(res_type, id);
         let entry = write_request(&req, payload, &gateway, target).await?;
         let outcome = gateway.interact(entry).await?;
@@ -364,9 +367,7 @@ async fn history_instance(
     path: Path<(String, String)>,
 ) -> HttpResponse {
     answer(&request, |context| async move {
-        let (res_type, id) = path.into_inner();
-        resource_type(&res_type)?;
-        check_id(&id, "url")?;
+        let (res_type, id) = instance(path.into_inner())?;
         let params = history_params(&context, &gateway, format!("{res_type}/{id}/_history"))?;
         let bundle = gateway
             .history(HistoryScope::Instance(res_type, id), params)
