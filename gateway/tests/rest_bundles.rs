@@ -195,6 +195,26 @@ async fn processing_order_and_conditional_references() {
     let (status, _) = server.get_json("Patient/old").await;
     assert_eq!(status, 410);
 
+    // Sent again, both conditional creates find the stored Patient; neither writes.
+    let again = transaction(json!([
+        {"fullUrl": "urn:uuid:cc", "resource": {"resourceType": "Patient",
+            "identifier": [{"system": "urn:example:mrn", "value": "M-1"}]},
+         "request": {"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:example:mrn|M-1"}},
+        {"fullUrl": "urn:uuid:dd", "resource": {"resourceType": "Patient",
+            "identifier": [{"system": "urn:example:mrn", "value": "M-1"}]},
+         "request": {"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:example:mrn|M-1"}}
+    ]));
+    let response = server.send_json(Method::POST, "", &again).await;
+    assert_eq!(response.status(), 200);
+    let repeated: Value = response.json().await.unwrap();
+    for index in 0..2 {
+        assert_eq!(repeated["entry"][index]["response"]["status"], "200 OK");
+        assert_eq!(
+            repeated["entry"][index]["fullUrl"].as_str().unwrap(),
+            patient_url
+        );
+    }
+
     let unmatched = transaction(json!([{
         "resource": {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
                      "subject": {"reference": "Patient?identifier=urn:example:mrn|NOBODY"}},

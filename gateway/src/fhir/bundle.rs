@@ -321,35 +321,42 @@ fn assign_identity(
             }
         }
         (Method::Post, Target::Type(res_type)) => {
-            let mut id = None;
-            if let Some(query) = &request.if_none_exist {
-                id = unique_match(tx, &res_type, query, "request.ifNoneExist")?;
-                if id.is_none() {
-                    let criteria = parse_criteria(query, "request.ifNoneExist")?;
-                    match identities.pending_matches(&res_type, &criteria).as_slice() {
-                        [] => {}
-                        [earlier] => {
-                            // Same resource as an earlier entry: answer with it, write nothing.
-                            *request = EntryRequest::new(
-                                Method::Get,
-                                Target::Instance(res_type.clone(), earlier.clone()),
-                            );
-                            if let Some(full_url) = &entry.full_url {
-                                identities
-                                    .assigned
-                                    .insert(full_url.clone(), format!("{res_type}/{earlier}"));
+            if let Some(query) = request.if_none_exist.clone() {
+                let stored = unique_match(tx, &res_type, &query, "request.ifNoneExist")?;
+                let existing = match stored {
+                    // Already stored: the create answers with it (200) and writes nothing.
+                    Some(id) => Some(id),
+                    None => {
+                        let criteria = parse_criteria(&query, "request.ifNoneExist")?;
+                        match identities.pending_matches(&res_type, &criteria).as_slice() {
+                            [] => None,
+                            // Created by an earlier entry: answer with it, write nothing.
+                            [earlier] => {
+                                *request = EntryRequest::new(
+                                    Method::Get,
+                                    Target::Instance(res_type.clone(), earlier.clone()),
+                                );
+                                Some(earlier.clone())
                             }
-                            return Ok(());
-                        }
-                        _ => {
-                            return Err(GatewayError::MultipleMatches(format!(
-                            "If-None-Exist '{query}' matches several entries of this transaction"
-                        )))
+                            _ => {
+                                return Err(GatewayError::MultipleMatches(format!(
+                                    "If-None-Exist '{query}' matches several entries of this transaction"
+                                )))
+                            }
                         }
                     }
+                };
+                if let Some(existing) = existing {
+                    request.assigned_id = Some(existing.clone());
+                    if let Some(full_url) = &entry.full_url {
+                        identities
+                            .assigned
+                            .insert(full_url.clone(), format!("{res_type}/{existing}"));
+                    }
+                    return Ok(());
                 }
             }
-            request.assigned_id = Some(id.unwrap_or_else(new_id));
+            request.assigned_id = Some(new_id());
         }
         _ => {}
     }
