@@ -2,7 +2,8 @@
 //!
 //! What it measures: one 100-entry transaction Bundle (34 ServiceRequest, 33 ImagingStudy,
 //! 33 DiagnosticReport, linked by `urn:uuid:` references) parsed from JSON bytes with
-//! `Resource::from_json` and run through `Gateway::process_bundle` (`Prefer: return=minimal`)
+//! `parse_json_bundle` (the HTTP edge's Bundle parser: guards, syntax, and the strict R4 check
+//! of the entries on two threads) and run through `Gateway::process_bundle` (`Prefer: return=minimal`)
 //! against a `SqliteStore` on a file in a fresh temporary directory, as the HTTP edge would do
 //! for a `POST /fhir` of the same Bundle, minus the socket. Building the Bundle's bytes is setup
 //! and not timed; parsing, reference rewriting, the store transaction and the commit's fsync are.
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tsunagi_gateway::config::{Config, SqliteConfig, Synchronous};
+use tsunagi_gateway::fhir::bundle::parse_json_bundle;
 use tsunagi_gateway::fhir::entry::PreferReturn;
 use tsunagi_gateway::store::{SqliteStore, Store};
 use tsunagi_gateway::Gateway;
@@ -282,7 +284,7 @@ fn ingest(criterion: &mut Criterion) {
                     bundle_bytes(batch)
                 },
                 |bytes| {
-                    let bundle = Resource::from_json(&bytes, &limits).expect("parse the Bundle");
+                    let bundle = parse_json_bundle(&bytes, &limits).expect("parse the Bundle");
                     runtime
                         .block_on(gateway.process_bundle(bundle, PreferReturn::Minimal))
                         .expect("the transaction is accepted")
@@ -325,7 +327,7 @@ fn ingest_two_clients(criterion: &mut Criterion) {
                     let clients = [first, second].map(|bytes| {
                         let gateway = Arc::clone(&gateway);
                         tokio::spawn(async move {
-                            let bundle = Resource::from_json(&bytes, &ParseLimits::default())
+                            let bundle = parse_json_bundle(&bytes, &ParseLimits::default())
                                 .expect("parse the Bundle");
                             gateway
                                 .process_bundle(bundle, PreferReturn::Minimal)
@@ -352,6 +354,9 @@ fn parse(criterion: &mut Criterion) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(4));
+    group.bench_function("100_entries_parse_json_bundle", |bencher| {
+        bencher.iter(|| parse_json_bundle(&bytes, &limits).expect("parse the Bundle"));
+    });
     group.bench_function("100_entries_from_json", |bencher| {
         bencher.iter(|| Resource::from_json(&bytes, &limits).expect("parse the Bundle"));
     });

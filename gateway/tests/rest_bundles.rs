@@ -297,3 +297,43 @@ async fn bundle_limits_and_shape_are_checked() {
     let response = server.send_json(Method::POST, "", &not_bundle).await;
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn an_invalid_resource_in_a_large_bundle_is_named_and_nothing_is_stored() {
+    let server = TestServer::start();
+    let mut entries: Vec<Value> = (0..20)
+        .map(|index| {
+            json!({"resource": {"resourceType": "Patient", "id": format!("big-{index}")},
+                   "request": {"method": "PUT", "url": format!("Patient/big-{index}")}})
+        })
+        .collect();
+    entries[17]["resource"]["colour"] = json!("blue");
+    let response = server
+        .send_json(
+            Method::POST,
+            "",
+            &transaction(Value::Array(entries.clone())),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let outcome: Value = response.json().await.unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Bundle.entry[17].resource"
+    );
+    assert!(outcome["issue"][0]["diagnostics"]
+        .as_str()
+        .unwrap()
+        .contains("colour"));
+    assert_eq!(system_history_total(&server).await, 0);
+
+    entries[17]["resource"]
+        .as_object_mut()
+        .unwrap()
+        .remove("colour");
+    let response = server
+        .send_json(Method::POST, "", &transaction(Value::Array(entries)))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(system_history_total(&server).await, 20);
+}

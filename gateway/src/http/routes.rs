@@ -6,6 +6,7 @@ use super::respond::{
     error_response, off_worker, stored_response_offloaded, value_response, write_response,
     Negotiated,
 };
+use crate::fhir::bundle::parse_json_bundle;
 use crate::fhir::entry::{EntryRequest, Method, Target};
 use crate::fhir::ids::{check_id, parse_version_tag};
 use crate::service::HistoryParams;
@@ -327,7 +328,14 @@ async fn bundle(request: HttpRequest, gateway: Data<Gateway>, payload: Payload) 
     let req = request.clone();
     answer(&request, |context| async move {
         let body = read_body(&req, payload, gateway.config().limits.max_body_bytes).await?;
-        let bundle = parse_resource(&req, body, &gateway).await?;
+        let format = request_format(header_text(&req, header::CONTENT_TYPE), &body)?;
+        let bundle = match format {
+            Format::Json => {
+                let limits = gateway.parse_limits();
+                off_worker(body.len(), move || parse_json_bundle(&body, &limits)).await?
+            }
+            Format::Xml => parse_resource(&req, body, &gateway).await?,
+        };
         let response = gateway
             .process_bundle(bundle, context.prefer.return_)
             .await?;
