@@ -551,30 +551,33 @@ pub fn parse_json_bundle(bytes: &[u8], limits: &ParseLimits) -> Result<Resource,
         }
     }
     let shell = Resource::from_value(value)?;
-    let half = resources.len().div_ceil(2);
-    let (first, second) = resources.split_at(half);
-    let check = |part: &[(usize, Value)]| -> Result<(), GatewayError> {
-        for (index, resource) in part {
-            Resource::from_value(resource.clone()).map_err(|source| GatewayError::Model {
-                source,
-                location: Some(format!("Bundle.entry[{index}].resource")),
-            })?;
-        }
-        Ok(())
+    // Each resource is handed to the model and taken back: no copies.
+    let second = resources.split_off(resources.len().div_ceil(2));
+    let check = |part: Vec<(usize, Value)>| -> Result<Vec<(usize, Value)>, GatewayError> {
+        part.into_iter()
+            .map(|(index, resource)| match Resource::from_value(resource) {
+                Ok(checked) => Ok((index, checked.into_value())),
+                Err(source) => Err(GatewayError::Model {
+                    source,
+                    location: Some(format!("Bundle.entry[{index}].resource")),
+                }),
+            })
+            .collect()
     };
-    std::thread::scope(|scope| {
+    let (first, second) = std::thread::scope(|scope| {
         let other = scope.spawn(|| check(second));
-        let mine = check(first);
+        let mine = check(resources);
         let theirs = other.join().unwrap_or_else(|_| {
             Err(GatewayError::Unprocessable(
                 "the Bundle check failed".into(),
             ))
         });
-        mine.and(theirs)
-    })?;
+        (mine, theirs)
+    });
+    let checked = first?.into_iter().chain(second?);
     let mut value = shell.into_value();
     if let Some(Value::Array(entries)) = value.get_mut("entry") {
-        for (index, resource) in resources {
+        for (index, resource) in checked {
             if let Some(entry) = entries.get_mut(index).and_then(Value::as_object_mut) {
                 entry.insert("resource".into(), resource);
             }

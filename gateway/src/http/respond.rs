@@ -8,6 +8,7 @@ use crate::store::StoredVersion;
 use crate::GatewayError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde_json::Value;
 use tsunagi_profiles::{Format, Resource};
@@ -47,27 +48,16 @@ pub fn value_response(code: u16, value: Value, negotiated: Negotiated) -> HttpRe
 
 /// A stored version as the body, with its ETag and Last-Modified.
 pub fn stored_response(code: u16, stored: &StoredVersion, negotiated: Negotiated) -> HttpResponse {
-    let mut builder = HttpResponse::build(status(code));
-    version_headers(&mut builder, stored);
-    match (&stored.body, negotiated) {
-        (
-            Some(body),
-            Negotiated {
-                format: Format::Json,
-                pretty: false,
-            },
-        ) => builder
-            .insert_header((header::CONTENT_TYPE, content_type(Format::Json)))
-            .body(body.clone()),
-        (Some(body), _) => match Resource::from_stored_json(body)
-            .and_then(|resource| resource.serialize(negotiated.format, negotiated.pretty))
-        {
-            Ok(rendered) => builder
-                .insert_header((header::CONTENT_TYPE, content_type(negotiated.format)))
-                .body(rendered),
-            Err(error) => error_response(&error.into(), negotiated),
-        },
-        (None, _) => builder.finish(),
+    match &stored.body {
+        None => {
+            let mut builder = HttpResponse::build(status(code));
+            version_headers(&mut builder, stored);
+            builder.finish()
+        }
+        Some(body) if is_plain_json(negotiated) => {
+            versioned_body(code, stored, negotiated, Ok(body.clone()))
+        }
+        Some(body) => versioned_body(code, stored, negotiated, render(body, negotiated)),
     }
 }
 
@@ -93,26 +83,46 @@ pub async fn off_worker<T: Send + 'static>(
 /// [`stored_response`], rendering large XML or pretty JSON off the HTTP worker.
 pub async fn stored_response_offloaded(
     code: u16,
-    stored: StoredVersion,
+    stored: &StoredVersion,
     negotiated: Negotiated,
 ) -> HttpResponse {
-    let size = stored.body.as_ref().map_or(0, |body| body.len());
-    let plain_json = negotiated.format == Format::Json && !negotiated.pretty;
-    if plain_json || size < LARGE_DOCUMENT {
-        return stored_response(code, &stored, negotiated);
+    match &stored.body {
+        Some(body) if !is_plain_json(negotiated) => {
+            let body = body.clone();
+            let rendered = off_worker(body.len(), move || render(&body, negotiated)).await;
+            versioned_body(code, stored, negotiated, rendered)
+        }
+        _ => stored_response(code, stored, negotiated),
     }
-    let body = stored.body.clone().unwrap_or_default();
-    let rendered = off_worker(size, move || {
-        Ok(Resource::from_stored_json(&body)?.serialize(negotiated.format, negotiated.pretty)?)
-    })
-    .await;
-    match rendered {
-        Ok(rendered) => {
+}
+
+/// True when the stored bytes can be sent as they are.
+fn is_plain_json(negotiated: Negotiated) -> bool {
+    negotiated.format == Format::Json && !negotiated.pretty
+}
+
+/// Stored JSON re-written in the negotiated format.
+fn render(body: &[u8], negotiated: Negotiated) -> Result<Bytes, GatewayError> {
+    let resource = Resource::from_stored_json(body)?;
+    Ok(resource
+        .serialize(negotiated.format, negotiated.pretty)?
+        .into())
+}
+
+/// A body with the version's ETag and Last-Modified, or the error that stopped it.
+fn versioned_body(
+    code: u16,
+    stored: &StoredVersion,
+    negotiated: Negotiated,
+    body: Result<Bytes, GatewayError>,
+) -> HttpResponse {
+    match body {
+        Ok(body) => {
             let mut builder = HttpResponse::build(status(code));
-            version_headers(&mut builder, &stored);
+            version_headers(&mut builder, stored);
             builder
                 .insert_header((header::CONTENT_TYPE, content_type(negotiated.format)))
-                .body(rendered)
+                .body(body)
         }
         Err(error) => error_response(&error, negotiated),
     }

@@ -168,7 +168,7 @@ async fn read(
     answer(&request, |context| async move {
         let (res_type, id) = instance(path.into_inner())?;
         let stored = gateway.read(&res_type, &id).await?;
-        Ok(stored_response_offloaded(200, (*stored).clone(), context.negotiated).await)
+        Ok(stored_response_offloaded(200, &stored, context.negotiated).await)
     })
     .await
 }
@@ -186,7 +186,7 @@ async fn vread(
             GatewayError::invalid(format!("'{version}' is not a version number"), "url")
         })?;
         let stored = gateway.vread(&res_type, &id, version).await?;
-        Ok(stored_response_offloaded(200, stored, context.negotiated).await)
+        Ok(stored_response_offloaded(200, &stored, context.negotiated).await)
     })
     .await
 }
