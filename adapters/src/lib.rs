@@ -1,5 +1,14 @@
-//! Legacy-format → FHIR R4 converters, one module per source format (HL7 v2, DICOM, SS-MIX2,
-//! CSV). Each adapter is a pure function from bytes plus a source context to a transaction
-//! Bundle and a conversion report. The modules arrive with the adapter issues; this crate is the
-//! place they will live.
+//! Legacy-format → FHIR R4 converters, one module per source format. Each adapter is a pure
+//! function from bytes plus a [`SourceContext`] to a transaction Bundle and a conversion report:
+//! no IO, no clock, no panics on input; the same input gives byte-identical output.
 #![forbid(unsafe_code)]
+
+pub mod adapter;
+pub mod context;
+pub mod hl7v2;
+pub mod identity;
+pub mod report;
+
+pub use adapter::{Adapter, REGISTRY};
+pub use context::SourceContext;
+pub use report::{Conversion, Report};

@@ -22,8 +22,32 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the FHIR REST server.
+    /// Run the FHIR REST server (and the MLLP listener with --mllp).
     Serve(ServeArgs),
+    /// Convert legacy exports to FHIR transaction Bundles on stdout (stores nothing).
+    Convert(ConvertArgs),
+}
+
+/// `tsunagi convert` flags.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Source format: hl7v2.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: String,
+    /// Files to convert; each HL7 v2 message becomes one Bundle, printed as one JSON line.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the conversion report (every issue with its location) to this JSON file instead
+    /// of stderr.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Pretty-print each Bundle (then the output is no longer one Bundle per line).
+    #[arg(long)]
+    pub pretty: bool,
+    /// TOML configuration file; its [source] section names the institution, timezone and
+    /// default character set (also TSUNAGI_INSTITUTION, TSUNAGI_TIMEZONE, …).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `tsunagi serve` flags. Each overrides the config file and the environment.
@@ -47,6 +71,9 @@ pub struct ServeArgs {
     /// Log style: text or json [default: text; env TSUNAGI_LOG_FORMAT].
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Also accept HL7 v2 over MLLP on this address, e.g. 127.0.0.1:2575 [env TSUNAGI_MLLP].
+    #[arg(long, value_name = "ADDR")]
+    pub mllp: Option<String>,
 }
 
 fn env_help() -> String {
@@ -73,6 +100,7 @@ pub fn run() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Convert(args) => crate::convert::run(&args),
     }
 }
 
@@ -93,6 +121,9 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(base_path) = &args.base_path {
         config.base_path = base_path.clone();
+    }
+    if let Some(mllp) = &args.mllp {
+        config.mllp.listen = Some(mllp.clone());
     }
     if let Some(log_format) = &args.log_format {
         config.log_format = match log_format.as_str() {
@@ -148,9 +179,31 @@ fn serve(config: Config) -> ExitCode {
         db = %config.db,
         "Tsunagi FHIR gateway serving"
     );
+    let mllp_listener = match &config.mllp.listen {
+        Some(address) => match TcpListener::bind(address) {
+            Ok(listener) => {
+                tracing::info!(mllp = %address, "MLLP listener accepting HL7 v2");
+                Some(listener)
+            }
+            Err(error) => {
+                tracing::error!(mllp = %address, %error, "cannot listen for MLLP");
+                return ExitCode::from(1);
+            }
+        },
+        None => None,
+    };
     let gateway = Arc::new(Gateway::new(config, store));
-    let result = actix_web::rt::System::new()
-        .block_on(async move { crate::http::start(gateway, listener)?.await });
+    let result = actix_web::rt::System::new().block_on(async move {
+        if let Some(listener) = mllp_listener {
+            let gateway = Arc::clone(&gateway);
+            actix_web::rt::spawn(async move {
+                if let Err(error) = crate::mllp::serve(gateway, listener).await {
+                    tracing::error!(%error, "MLLP listener failed");
+                }
+            });
+        }
+        crate::http::start(gateway, listener)?.await
+    });
     match result {
         Ok(()) => {
             tracing::info!("stopped");

@@ -29,6 +29,12 @@ impl Instant {
         self.datetime().format(&format).unwrap_or_default()
     }
 
+    /// HL7 v2 `DTM` text in UTC, e.g. `20261125172418+0000` (MSH-7 of the ACKs we send).
+    pub fn to_hl7(self) -> String {
+        let format = format_description!("[year][month][day][hour][minute][second]+0000");
+        self.datetime().format(&format).unwrap_or_default()
+    }
+
     /// HTTP-date text (RFC 7231 IMF-fixdate), e.g. `Wed, 25 Nov 2026 17:24:18 GMT`.
     pub fn to_http(self) -> String {
         let format = format_description!(

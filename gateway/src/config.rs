@@ -26,6 +26,44 @@ pub struct Config {
     pub sqlite: SqliteConfig,
     /// In-memory cache of current resource versions.
     pub cache: CacheConfig,
+    /// The institution whose exports this gateway converts (identity of produced resources).
+    pub source: SourceConfig,
+    /// The MLLP (HL7 v2 over TCP) listener.
+    pub mllp: MllpConfig,
+}
+
+/// Who sends the legacy exports and how to read them: the adapters' source context.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The institution's key, part of every deterministic resource id; keep it stable forever.
+    pub institution: String,
+    /// The 10-digit Japanese medical-institution code, when there is one (JP Core identifiers).
+    pub institution_code: Option<String>,
+    /// Base of facility-local identifier systems; default `urn:tsunagi:id:<institution>`.
+    pub identifier_base: Option<String>,
+    /// UTC offset applied to source timestamps that carry none, e.g. `+09:00`.
+    pub timezone: String,
+    /// Character set of HL7 v2 messages whose MSH-18 is empty and whose bytes do not tell:
+    /// `ascii`, `latin1`, `utf8`, `iso2022jp` or `shift_jis`.
+    pub hl7v2_default_charset: Option<String>,
+}
+
+/// MLLP listener settings; the listener runs only when `listen` is set.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MllpConfig {
+    /// Address to accept HL7 v2 senders on, e.g. `127.0.0.1:2575`.
+    pub listen: Option<String>,
+    /// Largest frame (one message) accepted, in bytes; a larger one is refused and the
+    /// connection closed.
+    pub max_frame_bytes: usize,
+    /// Seconds a connection may sit idle between messages before it is closed.
+    pub idle_timeout_secs: u64,
+    /// Seconds a sender has to finish a frame once it has started one (slow senders).
+    pub frame_timeout_secs: u64,
+    /// Most sender connections open at once; further ones wait in the accept queue.
+    pub max_connections: usize,
 }
 
 /// Log output style.
@@ -97,6 +135,32 @@ impl Default for Config {
             limits: Limits::default(),
             sqlite: SqliteConfig::default(),
             cache: CacheConfig::default(),
+            source: SourceConfig::default(),
+            mllp: MllpConfig::default(),
+        }
+    }
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            institution: "local".into(),
+            institution_code: None,
+            identifier_base: None,
+            timezone: "+09:00".into(),
+            hl7v2_default_charset: None,
+        }
+    }
+}
+
+impl Default for MllpConfig {
+    fn default() -> Self {
+        MllpConfig {
+            listen: None,
+            max_frame_bytes: 16 * 1024 * 1024,
+            idle_timeout_secs: 300,
+            frame_timeout_secs: 60,
+            max_connections: 256,
         }
     }
 }
@@ -180,6 +244,43 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "TSUNAGI_CACHE_MAX_BYTES",
         "resource cache size in bytes, 0 = off",
     ),
+    (
+        "TSUNAGI_INSTITUTION",
+        "sending institution's key (resource identity)",
+    ),
+    (
+        "TSUNAGI_INSTITUTION_CODE",
+        "10-digit JP medical-institution code",
+    ),
+    (
+        "TSUNAGI_IDENTIFIER_BASE",
+        "base of facility-local identifier systems",
+    ),
+    (
+        "TSUNAGI_TIMEZONE",
+        "offset for source times without one, e.g. +09:00",
+    ),
+    (
+        "TSUNAGI_HL7V2_DEFAULT_CHARSET",
+        "charset when MSH-18 is empty: ascii|latin1|utf8|iso2022jp|shift_jis",
+    ),
+    (
+        "TSUNAGI_MLLP",
+        "MLLP listen address, e.g. 127.0.0.1:2575 (off if unset)",
+    ),
+    ("TSUNAGI_MLLP_MAX_FRAME_BYTES", "largest MLLP frame"),
+    (
+        "TSUNAGI_MLLP_IDLE_TIMEOUT_SECS",
+        "idle MLLP connection timeout",
+    ),
+    (
+        "TSUNAGI_MLLP_FRAME_TIMEOUT_SECS",
+        "time to finish a started frame",
+    ),
+    (
+        "TSUNAGI_MLLP_MAX_CONNECTIONS",
+        "most MLLP connections at once",
+    ),
 ];
 
 impl Config {
@@ -231,6 +332,20 @@ impl Config {
             "TSUNAGI_SQLITE_MAX_READERS" => self.sqlite.max_readers = number(name, value)?,
             "TSUNAGI_SQLITE_BUSY_TIMEOUT_MS" => self.sqlite.busy_timeout_ms = number(name, value)?,
             "TSUNAGI_CACHE_MAX_BYTES" => self.cache.max_bytes = number(name, value)?,
+            "TSUNAGI_INSTITUTION" => self.source.institution = value.into(),
+            "TSUNAGI_INSTITUTION_CODE" => self.source.institution_code = Some(value.into()),
+            "TSUNAGI_IDENTIFIER_BASE" => self.source.identifier_base = Some(value.into()),
+            "TSUNAGI_TIMEZONE" => self.source.timezone = value.into(),
+            "TSUNAGI_HL7V2_DEFAULT_CHARSET" => {
+                self.source.hl7v2_default_charset = Some(value.into())
+            }
+            "TSUNAGI_MLLP" => self.mllp.listen = Some(value.into()),
+            "TSUNAGI_MLLP_MAX_FRAME_BYTES" => self.mllp.max_frame_bytes = number(name, value)?,
+            "TSUNAGI_MLLP_IDLE_TIMEOUT_SECS" => self.mllp.idle_timeout_secs = number(name, value)?,
+            "TSUNAGI_MLLP_FRAME_TIMEOUT_SECS" => {
+                self.mllp.frame_timeout_secs = number(name, value)?
+            }
+            "TSUNAGI_MLLP_MAX_CONNECTIONS" => self.mllp.max_connections = number(name, value)?,
             _ => {}
         }
         Ok(())
@@ -245,6 +360,16 @@ impl Config {
             ("limits.max_page_size", self.limits.max_page_size),
             ("limits.default_page_size", self.limits.default_page_size),
             ("sqlite.max_readers", self.sqlite.max_readers),
+            ("mllp.max_frame_bytes", self.mllp.max_frame_bytes),
+            ("mllp.max_connections", self.mllp.max_connections),
+            (
+                "mllp.idle_timeout_secs",
+                self.mllp.idle_timeout_secs as usize,
+            ),
+            (
+                "mllp.frame_timeout_secs",
+                self.mllp.frame_timeout_secs as usize,
+            ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Value {
@@ -252,6 +377,7 @@ impl Config {
                 message: "must be greater than 0".into(),
             });
         }
+        self.validate_source()?;
         if !self.base_path.starts_with('/')
             || self.base_path.ends_with('/') && self.base_path.len() > 1
         {
@@ -262,6 +388,44 @@ impl Config {
                     self.base_path
                 ),
             });
+        }
+        Ok(())
+    }
+
+    /// Checks the `[source]` section: institution key, code shape, timezone and charset.
+    fn validate_source(&self) -> Result<(), ConfigError> {
+        let source = &self.source;
+        let refuse = |name: &str, message: String| ConfigError::Value {
+            name: name.into(),
+            message,
+        };
+        if source.institution.trim().is_empty() || source.institution.contains('|') {
+            return Err(refuse(
+                "source.institution",
+                "must be non-empty and must not contain '|'".into(),
+            ));
+        }
+        if let Some(code) = &source.institution_code {
+            if code.len() != 10 || !code.bytes().all(|byte| byte.is_ascii_digit()) {
+                return Err(refuse(
+                    "source.institution_code",
+                    format!("'{code}' is not a 10-digit medical-institution code"),
+                ));
+            }
+        }
+        if crate::ingest::parse_offset(&source.timezone).is_none() {
+            return Err(refuse(
+                "source.timezone",
+                format!("'{}' is not an offset like +09:00 or Z", source.timezone),
+            ));
+        }
+        if let Some(charset) = &source.hl7v2_default_charset {
+            if crate::ingest::charset_named(charset).is_none() {
+                return Err(refuse(
+                    "source.hl7v2_default_charset",
+                    format!("'{charset}' is not one of ascii, latin1, utf8, iso2022jp, shift_jis"),
+                ));
+            }
         }
         Ok(())
     }

@@ -83,6 +83,17 @@ pub enum GatewayError {
     /// The HTTP method is not defined for this URL.
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
+    /// A legacy export (HL7 v2 …) could not be converted into FHIR: unreadable bytes, an
+    /// unsupported message type, or a mapping error. The location names the segment/field.
+    #[error("{message}")]
+    Conversion {
+        /// What went wrong, for a person.
+        message: String,
+        /// Where in the source, e.g. `PID (segment 2) field 3`.
+        location: Option<String>,
+        /// The source is readable but of a kind Tsunagi does not convert.
+        unsupported: bool,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -135,7 +146,7 @@ impl GatewayError {
             | GatewayError::MultipleMatches(_)
             | GatewayError::NoMatch(_) => 412,
             GatewayError::Conflict(_) => 409,
-            GatewayError::Unprocessable(_) => 422,
+            GatewayError::Unprocessable(_) | GatewayError::Conversion { .. } => 422,
             GatewayError::MethodNotAllowed(_) => 405,
             GatewayError::Store(StoreError::Busy(_)) => 503,
             GatewayError::Store(StoreError::Conflict(_)) => 409,
@@ -187,6 +198,22 @@ impl GatewayError {
             GatewayError::NoMatch(_) => Issue::error("not-found", self.to_string()),
             GatewayError::Conflict(_) => Issue::error("conflict", self.to_string()),
             GatewayError::Unprocessable(_) => Issue::error("processing", self.to_string()),
+            GatewayError::Conversion {
+                location,
+                unsupported,
+                ..
+            } => {
+                let code = if *unsupported {
+                    "not-supported"
+                } else {
+                    "invalid"
+                };
+                let issue = Issue::error(code, self.to_string());
+                match location {
+                    Some(location) => issue.at(location.clone()),
+                    None => issue,
+                }
+            }
             GatewayError::Store(StoreError::Busy(_)) => Issue::error("transient", self.to_string()),
             GatewayError::Store(_) => Issue::error("exception", self.to_string()),
             GatewayError::InEntry { index, source } => {

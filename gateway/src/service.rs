@@ -9,10 +9,12 @@ use crate::fhir::bundle::{
 use crate::fhir::capability::capability_statement;
 use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
+use crate::ingest::{checked_bundle, SourceSettings};
 use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
 use crate::GatewayError;
 use serde_json::Value;
 use std::sync::Arc;
+use tsunagi_adapters::Conversion;
 use tsunagi_profiles::{ParseLimits, Resource};
 
 /// One running FHIR server's state: configuration, store, cache.
@@ -22,6 +24,7 @@ pub struct Gateway {
     cache: ResourceCache,
     base_url: String,
     capability: Value,
+    source: SourceSettings,
 }
 
 /// A history request's parameters after validation.
@@ -40,6 +43,7 @@ impl Gateway {
         let capability = capability_statement(&base_url, &Instant::now().to_fhir());
         Gateway {
             cache: ResourceCache::new(config.cache.max_bytes),
+            source: SourceSettings::from_config(&config.source),
             config,
             store,
             base_url,
@@ -50,6 +54,18 @@ impl Gateway {
     /// The configuration it runs with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// What the adapters are told about the sending institution.
+    pub fn source(&self) -> &SourceSettings {
+        &self.source
+    }
+
+    /// Stores one converted message as one transaction (all or nothing) after the R4 check,
+    /// and returns the transaction-response Bundle.
+    pub async fn ingest(&self, conversion: &Conversion) -> Result<Value, GatewayError> {
+        let bundle = checked_bundle(conversion)?;
+        self.process_bundle(bundle, PreferReturn::Minimal).await
     }
 
     /// The absolute base URL (for `Location`, `fullUrl`, links).

@@ -60,11 +60,11 @@ pub fn execute(
 
 fn create(
     tx: &mut dyn StoreTx,
-    request: EntryRequest,
+    mut request: EntryRequest,
     res_type: &str,
     now: Instant,
 ) -> Result<EntryOutcome, GatewayError> {
-    let mut resource = body_of(&request, res_type)?;
+    let mut resource = body_of(&mut request, res_type)?;
     if let Some(query) = &request.if_none_exist {
         let criteria = parse_criteria(query, "If-None-Exist")?;
         let matches = tx.find(res_type, &criteria, MATCH_PROBE)?;
@@ -88,12 +88,8 @@ fn create(
             }
         }
     }
-    let id = request.assigned_id.clone().unwrap_or_else(new_id);
-    if tx.current(res_type, &id)?.is_some() {
-        return Err(GatewayError::Conflict(format!(
-            "{res_type}/{id} already exists"
-        )));
-    }
+    let id = request.assigned_id.take().unwrap_or_else(new_id);
+    // No read first: `write` refuses version 1 of a resource that exists (409).
     resource.set_id(&id);
     let stored = write_version(tx, resource, 1, WriteMethod::Post, now)?;
     Ok(written(201, stored))
@@ -101,12 +97,12 @@ fn create(
 
 fn update(
     tx: &mut dyn StoreTx,
-    request: EntryRequest,
+    mut request: EntryRequest,
     res_type: &str,
     id: &str,
     now: Instant,
 ) -> Result<EntryOutcome, GatewayError> {
-    let resource = body_of(&request, res_type)?;
+    let resource = body_of(&mut request, res_type)?;
     match resource.id() {
         None => {
             return Err(GatewayError::invalid(
@@ -216,7 +212,7 @@ pub fn resolve_conditional_update(
     let Target::Conditional(res_type, query) = request.target.clone() else {
         return Ok(request);
     };
-    let mut resource = body_of(&request, &res_type)?;
+    let mut resource = body_of(&mut request, &res_type)?;
     let body_id = resource.id().map(str::to_owned);
     let id = match unique_match(tx, &res_type, &query, "url")? {
         Some(matched) => match body_id {
@@ -258,10 +254,11 @@ pub fn unique_match(
     }
 }
 
-fn body_of(request: &EntryRequest, res_type: &str) -> Result<Resource, GatewayError> {
+/// Takes the request's resource out (no copy) and checks its type against the URL's.
+fn body_of(request: &mut EntryRequest, res_type: &str) -> Result<Resource, GatewayError> {
     let resource = request
         .resource
-        .clone()
+        .take()
         .ok_or_else(|| GatewayError::invalid("this interaction needs a resource body", "body"))?;
     if resource.resource_type() != res_type {
         return Err(GatewayError::invalid(

@@ -3,6 +3,7 @@
 
 mod body;
 mod negotiate;
+mod operations;
 mod respond;
 mod routes;
 

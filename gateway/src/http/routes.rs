@@ -27,6 +27,8 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
             web::scope(base_path)
                 .route("/metadata", web::get().to(metadata))
                 .route("/_history", web::get().to(history_system))
+                .route("/$convert", web::post().to(super::operations::convert))
+                .route("/$ingest", web::post().to(super::operations::ingest))
                 .route("", web::post().to(bundle))
                 .route("/", web::post().to(bundle))
                 .route("/{type}/_history", web::get().to(history_type))
@@ -48,10 +50,10 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
 }
 
 /// Per-request context: parameters, negotiated format, preferences.
-struct Context {
-    params: Vec<(String, String)>,
-    negotiated: Negotiated,
-    prefer: Prefer,
+pub(super) struct Context {
+    pub(super) params: Vec<(String, String)>,
+    pub(super) negotiated: Negotiated,
+    pub(super) prefer: Prefer,
 }
 
 impl Context {
@@ -88,7 +90,7 @@ impl Context {
     }
 }
 
-fn header_text(request: &HttpRequest, name: header::HeaderName) -> Option<&str> {
+pub(super) fn header_text(request: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     request
         .headers()
         .get(name)
@@ -96,7 +98,7 @@ fn header_text(request: &HttpRequest, name: header::HeaderName) -> Option<&str> 
 }
 
 /// Runs `handle` with the request context and renders its error, if any, as OperationOutcome.
-async fn answer<F, Fut>(request: &HttpRequest, handle: F) -> HttpResponse
+pub(super) async fn answer<F, Fut>(request: &HttpRequest, handle: F) -> HttpResponse
 where
     F: FnOnce(Context) -> Fut,
     Fut: std::future::Future<Output = Result<HttpResponse, GatewayError>>,

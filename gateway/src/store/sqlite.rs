@@ -268,6 +268,12 @@ impl StoreTx for SqliteTx<'_> {
                     .optional()
             })
             .map_err(backend)?;
+        if stored.version == 1 && previous.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists",
+                stored.reference()
+            )));
+        }
         if stored.version != previous.unwrap_or(0) + 1 {
             return Err(StoreError::Conflict(format!(
                 "{} version {} does not follow {}",

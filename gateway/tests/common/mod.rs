@@ -15,6 +15,8 @@ use tsunagi_gateway::Gateway;
 pub struct TestServer {
     /// `http://127.0.0.1:PORT/fhir`
     pub base: String,
+    /// The MLLP listener's address (every test server runs one).
+    pub mllp: std::net::SocketAddr,
     /// The HTTP client tests use.
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
@@ -33,6 +35,8 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let address = listener.local_addr().expect("local addr");
+        let mllp_listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback for MLLP");
+        let mllp = mllp_listener.local_addr().expect("MLLP local addr");
         let mut config = Config {
             listen: address.to_string(),
             db: dir.path().join("tsunagi.db").display().to_string(),
@@ -48,6 +52,10 @@ impl TestServer {
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
+                let mllp_gateway = Arc::clone(&gateway);
+                actix_web::rt::spawn(async move {
+                    let _ = tsunagi_gateway::mllp::serve(mllp_gateway, mllp_listener).await;
+                });
                 let server = tsunagi_gateway::http::start(gateway, listener).expect("start server");
                 sender.send(server.handle()).expect("send handle");
                 server.await.expect("server ran");
@@ -56,6 +64,7 @@ impl TestServer {
         let handle = receiver.recv().expect("server handle");
         TestServer {
             base,
+            mllp,
             // Idle connections are dropped before the server's 5 s keep-alive could close one
             // under a request in flight.
             client: reqwest::Client::builder()

@@ -1,0 +1,166 @@
+//! Collects the resources of one conversion and writes the transaction Bundle: every entry a
+//! `PUT` to its deterministic id, with `fullUrl` `urn:uuid:<id>`, in a fixed type order so the
+//! same message always gives byte-identical JSON.
+
+use super::json::{obj, put, reference, Obj};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// A resource that is in, or will be in, the Bundle: its type and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRef {
+    /// The FHIR resource type.
+    pub resource_type: &'static str,
+    /// The deterministic id.
+    pub id: String,
+}
+
+impl ResourceRef {
+    /// `{"reference": "<Type>/<id>"}`.
+    pub fn to_reference(&self) -> Value {
+        reference(self.resource_type, &self.id)
+    }
+}
+
+struct Entry {
+    resource_type: &'static str,
+    id: String,
+    resource: Obj,
+}
+
+/// The resources produced so far, at most one per id.
+#[derive(Default)]
+pub struct BundleBuilder {
+    entries: Vec<Entry>,
+    by_id: HashMap<String, usize>,
+}
+
+/// Where entries of each type go in the Bundle (anything else goes last, in arrival order).
+const TYPE_ORDER: &[&str] = &[
+    "Organization",
+    "Patient",
+    "Practitioner",
+    "Encounter",
+    "ServiceRequest",
+    "Specimen",
+    "ImagingStudy",
+    "Observation",
+    "DiagnosticReport",
+    "Binary",
+    "Provenance",
+];
+
+/// Starts a resource object with `resourceType` and `id`, the order FHIR JSON uses, with room
+/// for `capacity` more elements (what a typical resource of that type holds).
+pub fn start_resource(resource_type: &str, id: &str, capacity: usize) -> Obj {
+    let mut resource = obj(capacity + 2);
+    put(&mut resource, "resourceType", resource_type);
+    put(&mut resource, "id", id);
+    resource
+}
+
+impl BundleBuilder {
+    /// True when a resource with this id is already in the Bundle.
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// Adds a resource built with [`start_resource`]; a second resource with the same id is
+    /// ignored and `false` returned (the caller decides whether that deserves a report entry).
+    pub fn add(&mut self, resource_type: &'static str, id: String, resource: Obj) -> bool {
+        if self.by_id.contains_key(&id) {
+            return false;
+        }
+        self.by_id.insert(id.clone(), self.entries.len());
+        self.entries.push(Entry {
+            resource_type,
+            id,
+            resource,
+        });
+        true
+    }
+
+    /// References to every resource added so far except the given types, in Bundle order.
+    pub fn references_except(&self, excluded: &[&str]) -> Vec<Value> {
+        self.ordered()
+            .into_iter()
+            .filter(|entry| !excluded.contains(&entry.resource_type))
+            .map(|entry| reference(entry.resource_type, &entry.id))
+            .collect()
+    }
+
+    fn ordered(&self) -> Vec<&Entry> {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|entry| rank(entry.resource_type));
+        entries
+    }
+
+    /// The transaction Bundle.
+    pub fn finish(self) -> Value {
+        let mut entries = self.entries;
+        entries.sort_by_key(|entry| rank(entry.resource_type));
+        let entries: Vec<Value> = entries
+            .into_iter()
+            .map(|entry| {
+                let mut full_url = String::with_capacity(9 + entry.id.len());
+                full_url.push_str("urn:uuid:");
+                full_url.push_str(&entry.id);
+                let mut url = String::with_capacity(entry.resource_type.len() + 1 + entry.id.len());
+                url.push_str(entry.resource_type);
+                url.push('/');
+                url.push_str(&entry.id);
+                let mut request = obj(2);
+                put(&mut request, "method", "PUT");
+                put(&mut request, "url", url);
+                let mut item = obj(3);
+                put(&mut item, "fullUrl", full_url);
+                put(&mut item, "resource", Value::Object(entry.resource));
+                put(&mut item, "request", Value::Object(request));
+                Value::Object(item)
+            })
+            .collect();
+        let mut bundle = obj(3);
+        put(&mut bundle, "resourceType", "Bundle");
+        put(&mut bundle, "type", "transaction");
+        put(&mut bundle, "entry", Value::Array(entries));
+        Value::Object(bundle)
+    }
+}
+
+fn rank(resource_type: &str) -> usize {
+    TYPE_ORDER
+        .iter()
+        .position(|known| *known == resource_type)
+        .unwrap_or(TYPE_ORDER.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_puts_in_type_order_and_ids_are_unique() {
+        let mut builder = BundleBuilder::default();
+        assert!(builder.add(
+            "Observation",
+            "o1".into(),
+            start_resource("Observation", "o1", 0)
+        ));
+        assert!(builder.add("Patient", "p1".into(), start_resource("Patient", "p1", 0)));
+        assert!(!builder.add("Patient", "p1".into(), start_resource("Patient", "p1", 0)));
+        assert!(builder.contains("o1"));
+        assert_eq!(
+            builder.references_except(&["Observation"]),
+            vec![reference("Patient", "p1")]
+        );
+        let bundle = builder.finish();
+        assert_eq!(bundle["type"], "transaction");
+        let entries = bundle["entry"].as_array().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0]["resource"]["resourceType"], "Patient");
+        assert_eq!(entries[0]["fullUrl"], "urn:uuid:p1");
+        assert_eq!(entries[0]["request"]["method"], "PUT");
+        assert_eq!(entries[0]["request"]["url"], "Patient/p1");
+        assert_eq!(entries[1]["request"]["url"], "Observation/o1");
+    }
+}

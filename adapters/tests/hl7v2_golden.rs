@@ -1,0 +1,96 @@
+//! Golden tests of the HL7 v2 mapping: every `golden/hl7v2/<case>.hl7` is converted and the
+//! Bundle compared with `<case>.json`, the report with `<case>.report.json`; a message that
+//! cannot be converted is compared with `<case>.error.txt` (the error's text).
+//!
+//! `TSUNAGI_BLESS=1 cargo test -p tsunagi-adapters --test hl7v2_golden` rewrites the expected
+//! files; review every change by eye before committing it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use tsunagi_adapters::hl7v2::{convert, Hl7Options};
+use tsunagi_adapters::SourceContext;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/hl7v2")
+}
+
+/// The context every golden case is converted with (a made-up institution and its code).
+fn context() -> SourceContext {
+    SourceContext {
+        institution_code: Some("1319999999".into()),
+        ..SourceContext::new("golden-hospital", "+09:00")
+    }
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs::read_dir(golden_dir())
+        .expect("golden folder")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "hl7"))
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// The expected outputs of one case: (file name, content).
+fn outputs(input: &Path) -> Vec<(PathBuf, String)> {
+    let bytes = fs::read(input).expect("read input");
+    let stem = input.file_stem().and_then(|s| s.to_str()).expect("name");
+    match convert(&bytes, &context(), &Hl7Options::default()) {
+        Ok(conversion) => {
+            let bundle = serde_json::to_string_pretty(&conversion.bundle).expect("bundle json");
+            let report =
+                serde_json::to_string_pretty(&conversion.report.to_json()).expect("report json");
+            vec![
+                (golden_dir().join(format!("{stem}.json")), bundle + "\n"),
+                (
+                    golden_dir().join(format!("{stem}.report.json")),
+                    report + "\n",
+                ),
+            ]
+        }
+        Err(error) => vec![(
+            golden_dir().join(format!("{stem}.error.txt")),
+            format!("{error}\nHL7 error code: {}\n", error.hl7_error_code()),
+        )],
+    }
+}
+
+#[test]
+fn every_case_matches_its_golden_files() {
+    let bless = std::env::var_os("TSUNAGI_BLESS").is_some();
+    let cases = cases();
+    assert!(
+        cases.len() >= 18,
+        "expected the full set of golden inputs, found {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for input in &cases {
+        for (path, actual) in outputs(input) {
+            if bless {
+                fs::write(&path, &actual).expect("write golden file");
+                continue;
+            }
+            match fs::read_to_string(&path) {
+                Ok(expected) if expected == actual => {}
+                Ok(_) => failures.push(format!("{} differs", path.display())),
+                Err(_) => failures.push(format!("{} is missing", path.display())),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (rerun with TSUNAGI_BLESS=1 and review the diff):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn converting_twice_is_byte_identical() {
+    for input in cases() {
+        let first = outputs(&input);
+        let second = outputs(&input);
+        assert_eq!(first, second, "{}", input.display());
+    }
+}

@@ -1,0 +1,140 @@
+//! One MLLP connection: read a frame, turn the message into a store transaction, answer with
+//! an ACK in the sender's character set, repeat.
+
+use super::frame::{framed, FrameError, FrameLimits, FrameReader};
+use crate::clock::Instant;
+use crate::ingest::source_binary_id;
+use crate::{Gateway, GatewayError};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tsunagi_adapters::hl7v2::convert_message;
+use tsunagi_adapters::hl7v2::er7::{
+    build_ack, build_reject_for_unparsable, AckCode, AckError, Message,
+};
+
+/// Serves one sender until it disconnects, idles out or breaks the framing.
+pub async fn serve_connection(
+    gateway: Arc<Gateway>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    limits: FrameLimits,
+) {
+    let _ = stream.set_nodelay(true);
+    let (reader, mut writer) = stream.into_split();
+    let mut frames = FrameReader::new(reader, limits);
+    loop {
+        let message = match frames.next_frame().await {
+            Ok(Some(message)) => message,
+            Ok(None) => break,
+            Err(error) => {
+                log_frame_error(&error, peer);
+                if let FrameError::TooLarge { limit } = error {
+                    // The rest of the stream cannot be trusted to be in step; refuse and close.
+                    let reply = oversized_reply(limit);
+                    let _ = writer.write_all(&framed(&reply)).await;
+                }
+                break;
+            }
+        };
+        let reply = acknowledge(&gateway, &message).await;
+        if let Err(error) = writer.write_all(&framed(&reply)).await {
+            tracing::info!(%peer, %error, "MLLP sender went away before its ACK");
+            break;
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+fn log_frame_error(error: &FrameError, peer: SocketAddr) {
+    match error {
+        FrameError::Idle(_) => tracing::debug!(%peer, %error, "MLLP connection closed"),
+        _ => tracing::warn!(%peer, %error, "MLLP connection closed"),
+    }
+}
+
+/// Converts, stores and acknowledges one message; never fails (every failure is an ACK).
+pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
+    let settings = gateway.source();
+    let now = Instant::now().to_hl7();
+    let control_id = next_control_id();
+    let message = match Message::parse(bytes, &settings.hl7.decode) {
+        Ok(message) => message,
+        Err(error) => {
+            tracing::warn!(%error, "MLLP message rejected: unreadable");
+            return build_reject_for_unparsable(bytes, &error, &now, &control_id);
+        }
+    };
+    let refuse = |code: AckCode, error: &GatewayError, hl7_code: &str| {
+        let text = error.to_string();
+        let ack_error = AckError {
+            location: None,
+            hl7_error_code: hl7_code,
+            severity: 'E',
+            text: &text,
+        };
+        build_ack(&message, code, Some(&ack_error), &now, &control_id)
+    };
+    let conversion = match convert_message(&message, bytes, &settings.context) {
+        Ok(conversion) => conversion,
+        Err(error) => {
+            tracing::warn!(%error, "MLLP message refused: not convertible");
+            let code = if matches!(
+                error,
+                tsunagi_adapters::hl7v2::Hl7Error::UnsupportedMessageType { .. }
+            ) {
+                AckCode::Reject
+            } else {
+                AckCode::Error
+            };
+            let text = error.to_string();
+            let ack_error = AckError {
+                location: error.location(),
+                hl7_error_code: error.hl7_error_code(),
+                severity: 'E',
+                text: &text,
+            };
+            return build_ack(&message, code, Some(&ack_error), &now, &control_id);
+        }
+    };
+    if let Some(binary_id) = source_binary_id(&conversion.bundle) {
+        match gateway.read("Binary", binary_id).await {
+            Ok(_) => {
+                tracing::info!("MLLP duplicate message acknowledged without applying it again");
+                return build_ack(&message, AckCode::Accept, None, &now, &control_id);
+            }
+            Err(GatewayError::NotFound(_) | GatewayError::Gone(_)) => {}
+            Err(error) => return refuse(AckCode::Error, &error, "207"),
+        }
+    }
+    match gateway.ingest(&conversion).await {
+        Ok(_) => build_ack(&message, AckCode::Accept, None, &now, &control_id),
+        Err(error @ GatewayError::Conversion { .. }) => {
+            tracing::warn!(%error, "MLLP message refused");
+            refuse(AckCode::Error, &error, "102")
+        }
+        Err(error) => {
+            tracing::error!(%error, "MLLP message not stored");
+            refuse(AckCode::Error, &error, "207")
+        }
+    }
+}
+
+/// The reply to a frame over the size limit, whose message we did not read.
+fn oversized_reply(limit: usize) -> Vec<u8> {
+    format!(
+        "MSH|^~\\&|TSUNAGI||||{}||ACK|{}|P|2.5\rMSA|AR|\rERR||||E|||message over the MLLP frame limit of {limit} bytes\r",
+        Instant::now().to_hl7(),
+        next_control_id()
+    )
+    .into_bytes()
+}
+
+/// A control id for our ACKs, unique within this process and across restarts.
+fn next_control_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let sequence = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("TS{}{sequence:06}", Instant::now().millis)
+}
