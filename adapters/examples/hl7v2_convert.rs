@@ -33,7 +33,7 @@ fn main() -> ExitCode {
                 Ok(conversion) => {
                     println!(
                         "{}",
-                        serde_json::to_string_pretty(&conversion.bundle).unwrap_or_default()
+                        serde_json::to_string_pretty(&conversion.bundle()).unwrap_or_default()
                     );
                     println!(
                         "{}",

@@ -184,10 +184,22 @@ impl Report {
 /// What an adapter produces from one input unit (one HL7 message, one DICOM study …).
 #[derive(Debug, Clone)]
 pub struct Conversion {
-    /// A FHIR R4 `Bundle` of type `transaction`: every entry a `PUT` to a deterministic id.
-    pub bundle: Value,
-    /// Everything the Bundle does not say about the source.
+    /// The transaction Bundle as compact UTF-8 JSON, keys in FHIR element order: a FHIR R4
+    /// `Bundle` of type `transaction`, every entry a `PUT` to a deterministic id.
+    pub bundle_json: Vec<u8>,
+    /// Every unmapped field, warning and error, with its location.
     pub report: Report,
+    /// The id of the `Binary` that holds the raw source (duplicate detection at the MLLP
+    /// edge), when there is one.
+    pub source_binary_id: Option<String>,
+}
+
+impl Conversion {
+    /// The Bundle as a serde_json Value (parses `bundle_json`; for tests and callers that need
+    /// a tree). `bundle_json` is always valid JSON; were it not, this would be `Null`.
+    pub fn bundle(&self) -> Value {
+        serde_json::from_slice(&self.bundle_json).unwrap_or(Value::Null)
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ fn a_file_of_several_messages_converts_each_on_its_own() {
     let alone = convert(&golden("adt_a04"), &ctx(), &Hl7Options::default()).expect("converts");
     let from_file = results[2].1.as_ref().expect("converts");
     let entries = |bundle: &serde_json::Value| bundle["entry"].as_array().expect("entries").clone();
-    let (alone, from_file) = (entries(&alone.bundle), entries(&from_file.bundle));
+    let (alone, from_file) = (entries(&alone.bundle()), entries(&from_file.bundle()));
     assert_eq!(alone.len(), from_file.len());
     for (one, other) in alone.iter().zip(&from_file) {
         assert_eq!(one["fullUrl"], other["fullUrl"]);
@@ -67,7 +67,8 @@ fn an_already_parsed_message_converts_the_same() {
     let message = Message::parse(&bytes, &DecodeOptions::default()).expect("parses");
     let parsed = convert_message(&message, &bytes, &ctx()).expect("converts");
     let direct = convert(&bytes, &ctx(), &Hl7Options::default()).expect("converts");
-    assert_eq!(parsed.bundle, direct.bundle);
+    assert_eq!(parsed.bundle_json, direct.bundle_json);
+    assert_eq!(parsed.source_binary_id, direct.source_binary_id);
     assert_eq!(parsed.report, direct.report);
 }
 
@@ -145,7 +146,8 @@ fn hl7v2_jis_delimiter_inside_kanji() {
         "the fixture holds the bytes"
     );
     let conversion = convert(&bytes, &ctx(), &Hl7Options::default()).expect("converts");
-    let entries = conversion.bundle["entry"].as_array().expect("entries");
+    let bundle = conversion.bundle();
+    let entries = bundle["entry"].as_array().expect("entries");
     let order = entries
         .iter()
         .map(|entry| &entry["resource"])

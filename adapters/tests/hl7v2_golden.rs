@@ -38,7 +38,14 @@ fn outputs(input: &Path) -> Vec<(PathBuf, String)> {
     let stem = input.file_stem().and_then(|s| s.to_str()).expect("name");
     match convert(&bytes, &context(), &Hl7Options::default()) {
         Ok(conversion) => {
-            let bundle = serde_json::to_string_pretty(&conversion.bundle).expect("bundle json");
+            let tree = conversion.bundle();
+            // The compact bytes are exactly what serde_json writes for the same tree.
+            assert_eq!(
+                serde_json::to_vec(&tree).expect("compact json"),
+                conversion.bundle_json,
+                "{stem}: compact bytes"
+            );
+            let bundle = serde_json::to_string_pretty(&tree).expect("bundle json");
             let report =
                 serde_json::to_string_pretty(&conversion.report.to_json()).expect("report json");
             vec![

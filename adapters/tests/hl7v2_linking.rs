@@ -20,7 +20,7 @@ fn bundle(case: &str) -> Value {
         "{case}: {:?}",
         conversion.report
     );
-    conversion.bundle
+    conversion.bundle()
 }
 
 fn resources<'a>(bundle: &'a Value, resource_type: &str) -> Vec<&'a Value> {
@@ -148,11 +148,12 @@ fn a_different_message_reusing_a_control_id_gets_its_own_binary() {
     let second = convert(&altered, &ctx, &Hl7Options::default()).expect("converts");
     let resend = convert(&original, &ctx, &Hl7Options::default()).expect("converts");
     let binary = |bundle: &Value| only(bundle, "Binary")["id"].clone();
-    assert_ne!(binary(&first.bundle), binary(&second.bundle));
-    assert_eq!(binary(&first.bundle), binary(&resend.bundle));
+    let (first, second, resend) = (first.bundle(), second.bundle(), resend.bundle());
+    assert_ne!(binary(&first), binary(&second));
+    assert_eq!(binary(&first), binary(&resend));
     // The order itself is the same resource in both.
     assert_eq!(
-        only(&first.bundle, "ServiceRequest")["id"],
-        only(&second.bundle, "ServiceRequest")["id"]
+        only(&first, "ServiceRequest")["id"],
+        only(&second, "ServiceRequest")["id"]
     );
 }

@@ -106,8 +106,14 @@ proptest! {
         let second = convert(&bytes, &ctx, &Hl7Options::default());
         match (first, second) {
             (Ok(first), Ok(second)) => {
-                prop_assert_eq!(&first.bundle, &second.bundle, "deterministic");
-                if let Err(problem) = check_bundle(&first.bundle) {
+                prop_assert_eq!(&first.bundle_json, &second.bundle_json, "deterministic");
+                let tree = first.bundle();
+                prop_assert_eq!(
+                    serde_json::to_vec(&tree).unwrap_or_default(),
+                    first.bundle_json.clone(),
+                    "compact bytes are serde_json's"
+                );
+                if let Err(problem) = check_bundle(&tree) {
                     prop_assert!(false, "{}", problem);
                 }
             }

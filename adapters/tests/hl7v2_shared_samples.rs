@@ -104,7 +104,7 @@ fn every_ssmix2_sample_converts_or_fails_with_a_located_error() {
                     file.display(),
                     conversion.report
                 );
-                assert_eq!(resources(&conversion.bundle, "Patient").len(), 1);
+                assert_eq!(resources(&conversion.bundle(), "Patient").len(), 1);
                 converted += 1;
             }
             Err(error) => {
@@ -137,7 +137,7 @@ fn ssmix2_bundle(data: &Path, relative: &str) -> Value {
     let bytes = std::fs::read(data.join("ssmix2-samples").join(relative)).expect("sample");
     convert(&bytes, &context(), &Hl7Options::default())
         .expect("converts")
-        .bundle
+        .bundle()
 }
 
 #[test]
@@ -437,7 +437,7 @@ fn microsoft_samples_agree_on_identifiers_names_orders_codes_and_values() {
             continue;
         };
         compared += 1;
-        let comparison = compare(&stem, &conversion.bundle, &expected);
+        let comparison = compare(&stem, &conversion.bundle(), &expected);
         if comparison.missing.is_empty() {
             println!("{stem}: identifiers, names, order numbers, codes, values and units agree");
         }

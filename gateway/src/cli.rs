@@ -106,13 +106,7 @@ pub fn run() -> ExitCode {
 
 /// Builds the configuration from defaults, file, environment and flags.
 pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
-    let mut config = match &args.config {
-        Some(path) => Config::from_file(path).map_err(|error| error.to_string())?,
-        None => Config::default(),
-    };
-    config
-        .apply_env(|name| std::env::var(name).ok())
-        .map_err(|error| error.to_string())?;
+    let mut config = Config::load(args.config.as_deref())?;
     if let Some(listen) = &args.listen {
         config.listen = listen.clone();
     }

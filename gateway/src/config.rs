@@ -296,6 +296,19 @@ impl Config {
         })
     }
 
+    /// Defaults, then the TOML file when given, then the `TSUNAGI_*` environment (not yet
+    /// validated: flags may still follow).
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        let mut config = match file {
+            Some(path) => Config::from_file(path).map_err(|error| error.to_string())?,
+            None => Config::default(),
+        };
+        config
+            .apply_env(|name| std::env::var(name).ok())
+            .map_err(|error| error.to_string())?;
+        Ok(config)
+    }
+
     /// Parses TOML text over the defaults.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|error| error.to_string())

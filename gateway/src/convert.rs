@@ -43,15 +43,15 @@ pub fn run(args: &ConvertArgs) -> ExitCode {
                 json!({"file": file, "message": raw.ordinal, "byteOffset": raw.byte_offset});
             match result {
                 Ok(conversion) => {
-                    let text = if args.pretty {
-                        serde_json::to_string_pretty(&conversion.bundle)
+                    let written = if args.pretty {
+                        serde_json::to_string_pretty(&conversion.bundle())
+                            .map_or(Ok(()), |text| writeln!(out, "{text}"))
                     } else {
-                        serde_json::to_string(&conversion.bundle)
+                        out.write_all(&conversion.bundle_json)
+                            .and_then(|()| out.write_all(b"\n"))
                     };
-                    if let Ok(text) = text {
-                        if writeln!(out, "{text}").is_err() {
-                            return ExitCode::from(1);
-                        }
+                    if written.is_err() {
+                        return ExitCode::from(1);
                     }
                     failed |= conversion.report.has_errors();
                     entry["report"] = conversion.report.to_json();
@@ -97,13 +97,7 @@ fn settings_for(args: &ConvertArgs) -> Result<SourceSettings, String> {
     if SourceFormat::named(&args.from).is_none() {
         return Err(format!("--from '{}': supported formats: hl7v2", args.from));
     }
-    let mut config = match &args.config {
-        Some(path) => Config::from_file(path).map_err(|error| error.to_string())?,
-        None => Config::default(),
-    };
-    config
-        .apply_env(|name| std::env::var(name).ok())
-        .map_err(|error| error.to_string())?;
+    let config = Config::load(args.config.as_deref())?;
     config.validate().map_err(|error| error.to_string())?;
     Ok(SourceSettings::from_config(&config.source))
 }

@@ -8,12 +8,11 @@
 use crate::config::SourceConfig;
 use crate::outcome::{Issue, Severity};
 use crate::GatewayError;
-use serde_json::Value;
 use tsunagi_adapters::hl7v2::er7::{Charset, DecodeOptions};
 use tsunagi_adapters::hl7v2::{Hl7Error, Hl7Options};
 use tsunagi_adapters::report::{Report, Severity as ReportSeverity};
 use tsunagi_adapters::{Conversion, SourceContext};
-use tsunagi_profiles::Resource;
+use tsunagi_profiles::{ParseLimits, Resource};
 
 /// Legacy formats the edges accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,20 +191,14 @@ pub fn checked_bundle(conversion: &Conversion) -> Result<Resource, GatewayError>
             unsupported: false,
         });
     }
-    Resource::from_value(conversion.bundle.clone()).map_err(|source| GatewayError::Model {
+    // Our own output, so the size limit is the converter's, not a client body's.
+    let limits = ParseLimits {
+        max_bytes: usize::MAX,
+        ..ParseLimits::default()
+    };
+    Resource::from_json(&conversion.bundle_json, &limits).map_err(|source| GatewayError::Model {
         source,
         location: Some("converted Bundle".into()),
-    })
-}
-
-/// The id of the `Binary` holding the raw source in a converted Bundle: a byte-identical
-/// resend of a message yields the same id, which is how the MLLP edge spots duplicates.
-pub fn source_binary_id(bundle: &Value) -> Option<&str> {
-    bundle["entry"].as_array()?.iter().find_map(|entry| {
-        let resource = &entry["resource"];
-        (resource["resourceType"] == "Binary")
-            .then(|| resource["id"].as_str())
-            .flatten()
     })
 }
 

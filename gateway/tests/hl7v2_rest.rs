@@ -3,20 +3,13 @@
 
 mod common;
 
-use common::TestServer;
+use common::{hl7v2_message as message, TestServer};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 const ORDER: &str = "omg_o19_ct_order.hl7";
 const IMAGING: &str = "omi_z23_ct_performed.hl7";
 const REPORT: &str = "oru_r01_ct_report.hl7";
-
-fn message(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/hl7v2")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
 
 async fn post_raw(server: &TestServer, operation: &str, body: Vec<u8>) -> (u16, Value) {
     let response = server

@@ -3,17 +3,10 @@
 
 mod common;
 
-use common::TestServer;
+use common::{hl7v2_message as message, TestServer};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn message(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/hl7v2")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
 
 fn framed(message: &[u8]) -> Vec<u8> {
     let mut frame = vec![0x0B];

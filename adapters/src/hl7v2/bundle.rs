@@ -2,8 +2,8 @@
 //! `PUT` to its deterministic id, with `fullUrl` `urn:uuid:<id>`, in a fixed type order so the
 //! same message always gives byte-identical JSON.
 
-use super::json::{obj, put, reference, Obj};
-use serde_json::Value;
+use super::json::{obj, put, reference, Obj, Value};
+use super::json_write::{write_object, write_str};
 use std::collections::HashMap;
 
 /// A resource that is in, or will be in, the Bundle: its type and id.
@@ -25,13 +25,15 @@ impl ResourceRef {
 struct Entry {
     resource_type: &'static str,
     id: String,
-    resource: Obj,
+    /// Where the resource's compact JSON, written when it was added, sits in `written`.
+    json: std::ops::Range<usize>,
 }
 
 /// The resources produced so far, at most one per id.
 #[derive(Default)]
 pub struct BundleBuilder {
     entries: Vec<Entry>,
+    written: Vec<u8>,
     by_id: HashMap<String, usize>,
 }
 
@@ -52,9 +54,9 @@ const TYPE_ORDER: &[&str] = &[
 
 /// Starts a resource object with `resourceType` and `id`, the order FHIR JSON uses, with room
 /// for `capacity` more elements (what a typical resource of that type holds).
-pub fn start_resource(resource_type: &str, id: &str, capacity: usize) -> Obj {
+pub fn start_resource(resource_type: &'static str, id: &str, capacity: usize) -> Obj {
     let mut resource = obj(capacity + 2);
-    put(&mut resource, "resourceType", resource_type);
+    super::json::put_static(&mut resource, "resourceType", resource_type);
     put(&mut resource, "id", id);
     resource
 }
@@ -72,10 +74,15 @@ impl BundleBuilder {
             return false;
         }
         self.by_id.insert(id.clone(), self.entries.len());
+        if self.written.capacity() == 0 {
+            self.written.reserve(32 * 1024);
+        }
+        let start = self.written.len();
+        write_object(&mut self.written, &resource);
         self.entries.push(Entry {
             resource_type,
             id,
-            resource,
+            json: start..self.written.len(),
         });
         true
     }
@@ -95,35 +102,39 @@ impl BundleBuilder {
         entries
     }
 
-    /// The transaction Bundle.
-    pub fn finish(self) -> Value {
+    /// The transaction Bundle as compact JSON.
+    pub fn finish(self) -> Vec<u8> {
         let mut entries = self.entries;
         entries.sort_by_key(|entry| rank(entry.resource_type));
-        let entries: Vec<Value> = entries
-            .into_iter()
-            .map(|entry| {
-                let mut full_url = String::with_capacity(9 + entry.id.len());
-                full_url.push_str("urn:uuid:");
-                full_url.push_str(&entry.id);
-                let mut url = String::with_capacity(entry.resource_type.len() + 1 + entry.id.len());
-                url.push_str(entry.resource_type);
-                url.push('/');
-                url.push_str(&entry.id);
-                let mut request = obj(2);
-                put(&mut request, "method", "PUT");
-                put(&mut request, "url", url);
-                let mut item = obj(3);
-                put(&mut item, "fullUrl", full_url);
-                put(&mut item, "resource", Value::Object(entry.resource));
-                put(&mut item, "request", Value::Object(request));
-                Value::Object(item)
-            })
-            .collect();
-        let mut bundle = obj(3);
-        put(&mut bundle, "resourceType", "Bundle");
-        put(&mut bundle, "type", "transaction");
-        put(&mut bundle, "entry", Value::Array(entries));
-        Value::Object(bundle)
+        let size: usize = self.written.len()
+            + entries
+                .iter()
+                .map(|entry| 2 * entry.id.len() + 120)
+                .sum::<usize>();
+        let mut out = Vec::with_capacity(size + 64);
+        out.extend_from_slice(br#"{"resourceType":"Bundle","type":"transaction","entry":["#);
+        let mut text = String::with_capacity(64);
+        for (index, entry) in entries.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            text.clear();
+            text.push_str("urn:uuid:");
+            text.push_str(&entry.id);
+            out.extend_from_slice(br#"{"fullUrl":"#);
+            write_str(&mut out, &text);
+            out.extend_from_slice(br#","resource":"#);
+            out.extend_from_slice(self.written.get(entry.json.clone()).unwrap_or_default());
+            text.clear();
+            text.push_str(entry.resource_type);
+            text.push('/');
+            text.push_str(&entry.id);
+            out.extend_from_slice(br#","request":{"method":"PUT","url":"#);
+            write_str(&mut out, &text);
+            out.extend_from_slice(b"}}");
+        }
+        out.extend_from_slice(b"]}");
+        out
     }
 }
 
@@ -153,7 +164,8 @@ mod tests {
             builder.references_except(&["Observation"]),
             vec![reference("Patient", "p1")]
         );
-        let bundle = builder.finish();
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&builder.finish()).expect("valid JSON");
         assert_eq!(bundle["type"], "transaction");
         let entries = bundle["entry"].as_array().unwrap();
         assert_eq!(entries.len(), 2);

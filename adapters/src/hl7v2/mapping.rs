@@ -30,6 +30,8 @@ pub struct Mapping<'m> {
     pub encounter: Option<ResourceRef>,
     /// The sending Organization (MSH-4).
     pub organization: Option<ResourceRef>,
+    /// The id of the Binary holding the raw message, once it is added.
+    pub source_binary_id: Option<String>,
     /// Bit `f` of entry `i` set: field `f` of segment `i` was used. `u128::MAX`: the whole
     /// segment was handled.
     used: Vec<u128>,
@@ -49,6 +51,7 @@ impl<'m> Mapping<'m> {
             patient: None,
             encounter: None,
             organization: None,
+            source_binary_id: None,
             used: vec![0; message.segment_count() + 1],
             reasons: vec![None; message.segment_count() + 1],
         }

@@ -11,6 +11,8 @@ mod codes;
 mod datatypes;
 mod error;
 mod json;
+mod json_text;
+mod json_write;
 mod mapping;
 mod message_kind;
 mod messages;
@@ -116,7 +118,8 @@ pub fn convert_message(
     map_source_record(&mut m, &msh, raw)?;
     m.report_unmapped();
     Ok(Conversion {
-        bundle: m.bundle.finish(),
+        source_binary_id: m.source_binary_id.take(),
+        bundle_json: m.bundle.finish(),
         report: m.report,
     })
 }

@@ -46,17 +46,17 @@ pub async fn convert(
                 .ok_or_else(|| GatewayError::Unprocessable("no message".into()))??;
             if with_report {
                     json!({"resourceType": "Parameters", "parameter": [
-                        {"name": "bundle", "resource": conversion.bundle},
+                        {"name": "bundle", "resource": conversion.bundle()},
                         {"name": "outcome", "resource": operation_outcome(&report_issues(&conversion.report))},
                     ]})
             } else {
-                conversion.bundle
+                conversion.bundle()
             }
         } else {
             let entries: Vec<Value> = messages
                 .iter()
                 .map(|(_, result)| match result {
-                    Ok(conversion) => json!({"resource": conversion.bundle}),
+                    Ok(conversion) => json!({"resource": conversion.bundle()}),
                     Err(error) => json!({"resource": operation_outcome(&[error.issue()])}),
                 })
                 .collect();

@@ -3,17 +3,16 @@
 
 use super::frame::{framed, FrameError, FrameLimits, FrameReader};
 use crate::clock::Instant;
-use crate::ingest::source_binary_id;
 use crate::{Gateway, GatewayError};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tsunagi_adapters::hl7v2::convert_message;
 use tsunagi_adapters::hl7v2::er7::{
-    build_ack, build_reject_for_unparsable, AckCode, AckError, Message,
+    build_ack, build_reject_for_unparsable, AckCode, AckError, Location, Message,
 };
+use tsunagi_adapters::hl7v2::{convert_message, Hl7Error};
 
 /// Serves one sender until it disconnects, idles out or breaks the framing.
 pub async fn serve_connection(
@@ -67,13 +66,12 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
             return build_reject_for_unparsable(bytes, &error, &now, &control_id);
         }
     };
-    let refuse = |code: AckCode, error: &GatewayError, hl7_code: &str| {
-        let text = error.to_string();
+    let reply = |code: AckCode, location: Option<&Location>, hl7_code: &str, text: &str| {
         let ack_error = AckError {
-            location: None,
+            location,
             hl7_error_code: hl7_code,
             severity: 'E',
-            text: &text,
+            text,
         };
         build_ack(&message, code, Some(&ack_error), &now, &control_id)
     };
@@ -81,43 +79,34 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
         Ok(conversion) => conversion,
         Err(error) => {
             tracing::warn!(%error, "MLLP message refused: not convertible");
-            let code = if matches!(
-                error,
-                tsunagi_adapters::hl7v2::Hl7Error::UnsupportedMessageType { .. }
-            ) {
-                AckCode::Reject
-            } else {
-                AckCode::Error
+            let code = match error {
+                Hl7Error::UnsupportedMessageType { .. } => AckCode::Reject,
+                _ => AckCode::Error,
             };
             let text = error.to_string();
-            let ack_error = AckError {
-                location: error.location(),
-                hl7_error_code: error.hl7_error_code(),
-                severity: 'E',
-                text: &text,
-            };
-            return build_ack(&message, code, Some(&ack_error), &now, &control_id);
+            return reply(code, error.location(), error.hl7_error_code(), &text);
         }
     };
-    if let Some(binary_id) = source_binary_id(&conversion.bundle) {
+    let accepted = || build_ack(&message, AckCode::Accept, None, &now, &control_id);
+    if let Some(binary_id) = conversion.source_binary_id.as_deref() {
         match gateway.read("Binary", binary_id).await {
             Ok(_) => {
                 tracing::info!("MLLP duplicate message acknowledged without applying it again");
-                return build_ack(&message, AckCode::Accept, None, &now, &control_id);
+                return accepted();
             }
             Err(GatewayError::NotFound(_) | GatewayError::Gone(_)) => {}
-            Err(error) => return refuse(AckCode::Error, &error, "207"),
+            Err(error) => return reply(AckCode::Error, None, "207", &error.to_string()),
         }
     }
     match gateway.ingest(&conversion).await {
-        Ok(_) => build_ack(&message, AckCode::Accept, None, &now, &control_id),
+        Ok(_) => accepted(),
         Err(error @ GatewayError::Conversion { .. }) => {
             tracing::warn!(%error, "MLLP message refused");
-            refuse(AckCode::Error, &error, "102")
+            reply(AckCode::Error, None, "102", &error.to_string())
         }
         Err(error) => {
             tracing::error!(%error, "MLLP message not stored");
-            refuse(AckCode::Error, &error, "207")
+            reply(AckCode::Error, None, "207", &error.to_string())
         }
     }
 }

@@ -142,3 +142,11 @@ pub fn without_version_meta(mut value: serde_json::Value) -> serde_json::Value {
     }
     value
 }
+
+/// The bytes of a hand-written HL7 v2 message under `tests/data/hl7v2/`.
+pub fn hl7v2_message(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/hl7v2")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}

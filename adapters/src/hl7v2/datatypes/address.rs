@@ -5,10 +5,10 @@
 use super::{component_text, Place};
 use crate::hl7v2::codes::address_use;
 use crate::hl7v2::er7::Repetition;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{obj, put, put_str};
 use crate::hl7v2::mapping::Mapping;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// The Address of one XAD repetition, or `None` when it is empty.
 pub fn address(

@@ -1,12 +1,12 @@
 //! CE / CWE / CNE coded elements as FHIR CodeableConcepts: the identifier triplet (1–3) and the
 //! alternate triplet (4–6) each become a Coding, original text (9) the text.
 
-use super::coding_system::system_uri;
+use super::coding_system::{known_system, system_uri};
 use super::{component_text, component_whole};
 use crate::context::SourceContext;
 use crate::hl7v2::er7::Repetition;
-use crate::hl7v2::json::{obj, put, Obj};
-use serde_json::Value;
+use crate::hl7v2::json::Value;
+use crate::hl7v2::json::{obj, put, put_static, Obj};
 
 /// The parts of one coded triplet, as text.
 pub struct Triplet {
@@ -34,8 +34,14 @@ fn coding(triplet: Triplet, ctx: &SourceContext) -> Option<Value> {
     }
     let mut coding = obj(3);
     if !triplet.system.is_empty() {
-        let system = system_uri(&triplet.system, ctx).into_owned();
-        put(&mut coding, "system", system);
+        match known_system(&triplet.system) {
+            Some(system) => put_static(&mut coding, "system", system),
+            None => put(
+                &mut coding,
+                "system",
+                system_uri(&triplet.system, ctx).into_owned(),
+            ),
+        }
     }
     put(&mut coding, "code", triplet.code);
     if !triplet.text.is_empty() {

@@ -39,7 +39,8 @@ pub fn is_local(name: &str) -> bool {
     name.starts_with("99") || name.eq_ignore_ascii_case("L") || name.eq_ignore_ascii_case("LOCAL")
 }
 
-fn known_system(name: &str) -> Option<&'static str> {
+/// The published URI of a coding-system name, when it has one.
+pub fn known_system(name: &str) -> Option<&'static str> {
     Some(match name {
         "LN" | "LOINC" => "http://loinc.org",
         "SCT" | "SNOMED" | "SNOMEDCT" => "http://snomed.info/sct",

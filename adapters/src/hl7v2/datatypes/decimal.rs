@@ -1,5 +1,5 @@
 //! HL7 v2 NM (numeric) values as FHIR decimals. The source text is kept ("7.20" stays 7.20,
-//! serde_json's `arbitrary_precision` keeps it in the JSON); only spellings that NM allows and
+//! the JSON writer keeps it as the number's text); only spellings that NM allows and
 //! FHIR does not are rewritten: a leading `+`, leading zeros, and a bare leading or trailing
 //! decimal point.
 
@@ -50,14 +50,6 @@ pub fn fhir_decimal(text: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(out))
 }
 
-/// The decimal as a JSON number that keeps its text (needs serde_json `arbitrary_precision`).
-pub fn json_number(decimal: &str) -> Option<serde_json::Value> {
-    decimal
-        .parse::<serde_json::Number>()
-        .ok()
-        .map(serde_json::Value::Number)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,11 +80,5 @@ mod tests {
         ] {
             assert_eq!(fhir_decimal(text), None, "{text:?}");
         }
-    }
-
-    #[test]
-    fn json_numbers_keep_trailing_zeros() {
-        let number = json_number("7.20").unwrap();
-        assert_eq!(serde_json::to_string(&number).unwrap(), "7.20");
     }
 }

@@ -4,8 +4,8 @@
 use super::component_text;
 use crate::hl7v2::codes::V2_0203;
 use crate::hl7v2::er7::{Component, Repetition};
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{concept, obj, put, Obj};
-use serde_json::Value;
 
 /// The parts of a CX repetition the mapping uses.
 pub struct Cx {

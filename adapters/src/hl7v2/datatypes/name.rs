@@ -6,10 +6,10 @@
 use super::{component_text, Place};
 use crate::hl7v2::codes::{name_representation, name_use, EN_REPRESENTATION};
 use crate::hl7v2::er7::Repetition;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{obj, put, put_str, Obj};
 use crate::hl7v2::mapping::Mapping;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// Which component holds which part of the name.
 pub struct NameLayout {

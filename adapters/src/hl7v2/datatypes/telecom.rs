@@ -4,10 +4,10 @@
 use super::{component_text, Place};
 use crate::hl7v2::codes::{telecom_system, telecom_use};
 use crate::hl7v2::er7::Repetition;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{obj, put};
 use crate::hl7v2::mapping::Mapping;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// The ContactPoint of one XTN repetition (`default_use` when XTN-2 is empty), or `None`.
 pub fn contact_point(

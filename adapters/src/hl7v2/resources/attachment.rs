@@ -3,12 +3,12 @@
 
 use crate::hl7v2::datatypes::component_text;
 use crate::hl7v2::er7::{Location, Repetition};
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{obj, put};
 use crate::hl7v2::mapping::Mapping;
 use crate::report::ReportCode;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::Value;
 
 /// The Attachment of an ED value, or `None` (reported) when its data cannot be decoded.
 pub fn ed_attachment(

@@ -9,13 +9,13 @@ use crate::hl7v2::codes::{is_imaging_section, jp_report_category, report_status,
 use crate::hl7v2::datatypes::coded::codeable_concept;
 use crate::hl7v2::datatypes::identifier::identifier;
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{
     concept, display_reference, obj, put, put_array, put_str, reference, text_concept,
 };
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::resources::observation::subcomponent_separator;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// What the result driver has gathered for one report.
 pub struct ReportParts {

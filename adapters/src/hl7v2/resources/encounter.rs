@@ -8,12 +8,12 @@ use crate::hl7v2::datatypes::component_text;
 use crate::hl7v2::datatypes::dtm::V2DateTime;
 use crate::hl7v2::datatypes::identifier::identifier;
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{coding, concept, display_reference, obj, put, put_array, Obj};
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::message_kind::AdtEvent;
 use crate::hl7v2::resources::practitioner::practitioners;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// Adds the Encounter of `pv1` when it has a key. `event` is the ADT trigger (None for order
 /// and result messages); `evn` gives the discharge time when PV1-45 is empty.

@@ -11,12 +11,12 @@ use crate::hl7v2::datatypes::coding_system::system_uri;
 use crate::hl7v2::datatypes::component_text;
 use crate::hl7v2::datatypes::identifier::identifier;
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{coding, put, put_array, put_str};
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::resources::observation::subcomponent_separator;
 use crate::hl7v2::structure::OrderGroup;
 use crate::report::ReportCode;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// The ImagingStudy key of an IPC: its Study Instance UID, else `acsn:<IPC-1>`.

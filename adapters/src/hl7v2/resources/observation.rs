@@ -11,14 +11,17 @@ use crate::hl7v2::codes::{
 };
 use crate::hl7v2::datatypes::coded::codeable_concept;
 use crate::hl7v2::datatypes::component_text;
-use crate::hl7v2::datatypes::decimal::{fhir_decimal, json_number};
+use crate::hl7v2::datatypes::decimal::fhir_decimal;
 use crate::hl7v2::datatypes::dtm::V2DateTime;
 use crate::hl7v2::er7::{Field, Location, Repetition, Segment};
-use crate::hl7v2::json::{coding, concept, obj, put, put_array, put_str, text_concept, Obj};
+use crate::hl7v2::json::Value;
+use crate::hl7v2::json::{
+    json_number, obj, put, put_array, put_static, put_str, static_coding, static_concept,
+    text_concept, Obj,
+};
 use crate::hl7v2::mapping::{repetition_location, Mapping};
 use crate::hl7v2::structure::ObservationItem;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// What the surrounding order or report gives every Observation of its group.
 pub struct ObservationScope<'a> {
@@ -162,15 +165,15 @@ pub fn map_obx(
             "unknown"
         }
     };
-    put(&mut resource, "status", status);
+    put_static(&mut resource, "status", status);
     if let Some(category) = scope.category {
         let mut category_concept = obj(1);
         put(
             &mut category_concept,
             "coding",
             vec![
-                coding(Some(OBSERVATION_CATEGORY), Some(category), None),
-                coding(Some(JP_OBSERVATION_CATEGORY), Some(category), None),
+                static_coding(OBSERVATION_CATEGORY, category, None),
+                static_coding(JP_OBSERVATION_CATEGORY, category, None),
             ],
         );
         put(
@@ -225,7 +228,7 @@ pub fn map_obx(
             continue;
         }
         match interpretation(&flag) {
-            Some(code) => interpretations.push(concept(V3_INTERPRETATION, code, None)),
+            Some(code) => interpretations.push(static_concept(V3_INTERPRETATION, code, None)),
             None => {
                 m.warn(
                     ReportCode::UnknownCode,
@@ -321,7 +324,7 @@ fn quantity(decimal: &str, units: Option<&Units>) -> Option<Obj> {
     if let Some(units) = units {
         put(&mut quantity, "unit", units.unit.as_str());
         if let Some(code) = &units.ucum_code {
-            put(&mut quantity, "system", UCUM);
+            put_static(&mut quantity, "system", UCUM);
             put(&mut quantity, "code", code.as_str());
         }
     }
@@ -585,28 +588,28 @@ mod tests {
     #[test]
     fn reference_ranges_in_the_usual_spellings() {
         let g_dl = units("g/dl", None);
-        let range = reference_range("6.70-8.3", Some(&g_dl)).unwrap();
+        let range = reference_range("6.70-8.3", Some(&g_dl)).unwrap().to_serde();
         assert_eq!(
             serde_json::to_string(&range["low"]["value"]).unwrap(),
             "6.70"
         );
         assert_eq!(range["high"]["value"].to_string(), "8.3");
         assert_eq!(range["low"]["unit"], "g/dl");
-        let below = reference_range("<10", None).unwrap();
+        let below = reference_range("<10", None).unwrap().to_serde();
         assert!(below.get("low").is_none());
         assert_eq!(below["high"]["value"].to_string(), "10");
-        let above = reference_range(">=60", None).unwrap();
+        let above = reference_range(">=60", None).unwrap().to_serde();
         assert_eq!(above["low"]["value"].to_string(), "60");
-        let spelled = reference_range("4.3 to 6.2", None).unwrap();
+        let spelled = reference_range("4.3 to 6.2", None).unwrap().to_serde();
         assert_eq!(spelled["low"]["value"].to_string(), "4.3");
         assert_eq!(spelled["high"]["value"].to_string(), "6.2");
-        let half = reference_range("abc-5", None).unwrap();
+        let half = reference_range("abc-5", None).unwrap().to_serde();
         assert_eq!(half["text"], "abc-5");
         assert!(half.get("high").is_none());
-        let negative = reference_range("-5-5", None).unwrap();
+        let negative = reference_range("-5-5", None).unwrap().to_serde();
         assert_eq!(negative["low"]["value"].to_string(), "-5");
         assert_eq!(negative["high"]["value"].to_string(), "5");
-        let words = reference_range("negative", None).unwrap();
+        let words = reference_range("negative", None).unwrap().to_serde();
         assert_eq!(words["text"], "negative");
         assert!(reference_range("  ", None).is_none());
     }
@@ -614,11 +617,11 @@ mod tests {
     #[test]
     fn ucum_units_carry_a_code() {
         let kg = units("kg", Some("kg"));
-        let weight = quantity("62", Some(&kg)).unwrap();
+        let weight = quantity("62", Some(&kg)).unwrap().to_serde();
         assert_eq!(weight["system"], UCUM);
         assert_eq!(weight["code"], "kg");
         let local = units("bpm", None);
-        let rate = quantity("67", Some(&local)).unwrap();
+        let rate = quantity("67", Some(&local)).unwrap().to_serde();
         assert!(rate.get("system").is_none());
         assert_eq!(rate["unit"], "bpm");
     }

@@ -12,11 +12,11 @@ use crate::hl7v2::datatypes::telecom::contact_point;
 use crate::hl7v2::datatypes::{component_text, uri_part, Place};
 use crate::hl7v2::er7::Segment;
 use crate::hl7v2::error::Hl7Error;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{concept, put, put_array, text_concept};
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::resources::practitioner::practitioners;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// The Patient's business key (its PID-3 identifier value), from PID-3 alone.
 pub fn patient_key(pid: &Segment<'_>) -> Option<String> {

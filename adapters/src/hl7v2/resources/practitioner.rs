@@ -9,9 +9,9 @@ use crate::hl7v2::datatypes::identifier::identifier;
 use crate::hl7v2::datatypes::name::{display_name, human_name, XCN};
 use crate::hl7v2::datatypes::Place;
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{display_reference, put, reference};
 use crate::hl7v2::mapping::Mapping;
-use serde_json::Value;
 
 struct Person {
     id_value: String,

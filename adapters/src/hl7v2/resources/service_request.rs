@@ -11,13 +11,13 @@ use crate::hl7v2::codes::{
 use crate::hl7v2::datatypes::coded::codeable_concept;
 use crate::hl7v2::datatypes::identifier::identifier;
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{concept, obj, put, put_array, Obj};
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::message_kind::OrderFlavor;
 use crate::hl7v2::resources::observation::{notes, subcomponent_separator};
 use crate::hl7v2::structure::OrderGroup;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// What the order driver has worked out for one ServiceRequest before building it.
 pub struct OrderParts {

@@ -9,13 +9,13 @@ use crate::hl7v2::codes::{ER7_CONTENT_TYPE, V2_0003};
 use crate::hl7v2::datatypes::dtm::{Precision, V2DateTime};
 use crate::hl7v2::er7::Segment;
 use crate::hl7v2::error::Hl7Error;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{coding, obj, put, reference};
 use crate::hl7v2::mapping::Mapping;
 use crate::identity::content_key;
 use crate::report::ReportCode;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::Value;
 
 /// Adds the Binary (the original bytes, base64) and the Provenance (targets: everything added
 /// before it). MSH-7 becomes `Provenance.recorded`; a message without a usable MSH-7 is refused
@@ -110,6 +110,7 @@ pub fn map_source_record(
     put(&mut entity, "what", Value::Object(what));
     put(&mut provenance, "entity", vec![Value::Object(entity)]);
     m.bundle.add("Provenance", provenance_id, provenance);
+    m.source_binary_id = Some(binary_id);
     Ok(())
 }
 

@@ -7,11 +7,11 @@ use crate::hl7v2::bundle::{start_resource, ResourceRef};
 use crate::hl7v2::datatypes::coded::codeable_concept;
 use crate::hl7v2::datatypes::identifier::{ei_in_component, identifier};
 use crate::hl7v2::er7::Segment;
+use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{obj, put, put_array};
 use crate::hl7v2::mapping::Mapping;
 use crate::hl7v2::resources::observation::subcomponent_separator;
 use crate::report::ReportCode;
-use serde_json::Value;
 
 /// Adds the Specimen of `spm`, requested by `requests` (ServiceRequest references);
 /// `order_key` is the fallback key's order part. `None` when no key can be formed.
