@@ -6,6 +6,7 @@
 //! inside [`Store::transact`] against the small [`StoreTx`] interface, so each backend only
 //! implements storage.
 
+mod group_commit;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

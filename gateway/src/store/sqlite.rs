@@ -1,9 +1,11 @@
 //! The embedded store: one SQLite file in WAL mode (rusqlite, bundled SQLite).
 //!
-//! One writer connection serialises transactions (`BEGIN IMMEDIATE`), so version numbers and
-//! conditional creates need no retry loop; a small pool of read connections serves reads in
-//! parallel with the writer, as WAL allows. All calls run on tokio's blocking pool.
+//! One writer connection serialises transactions (`BEGIN IMMEDIATE`, group-committed by its
+//! own thread, see [`super::group_commit`]), so version numbers and conditional creates need no
+//! retry loop; a small pool of read connections serves reads in parallel with the writer, as
+//! WAL allows. Reads run on tokio's blocking pool.
 
+use super::group_commit::GroupWriter;
 use super::{
     Criteria, HistoryPage, HistoryQuery, HistoryScope, NewVersion, Store, StoreError, StoreTx,
     StoredVersion, TxWork, WriteMethod,
@@ -21,7 +23,7 @@ const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
 
 /// The SQLite backend of [`Store`].
 pub struct SqliteStore {
-    writer: Arc<Mutex<Connection>>,
+    writer: GroupWriter,
     readers: Arc<ReaderPool>,
 }
 
@@ -54,7 +56,7 @@ impl SqliteStore {
             .map_err(backend)?;
         migrate(&writer)?;
         Ok(SqliteStore {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: GroupWriter::start(writer)?,
             readers: Arc::new(ReaderPool {
                 path: path.to_path_buf(),
                 config: config.clone(),
@@ -206,21 +208,7 @@ impl Store for SqliteStore {
     }
 
     async fn transact_boxed(&self, work: TxWork) -> Result<(), GatewayError> {
-        let writer = Arc::clone(&self.writer);
-        let outcome = tokio::task::spawn_blocking(move || -> Result<(), GatewayError> {
-            let mut connection = writer.lock().map_err(|_| poisoned())?;
-            let transaction = connection
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let mut tx = SqliteTx {
-                connection: &transaction,
-            };
-            work(&mut tx)?; // dropping `transaction` on error rolls back
-            transaction.commit().map_err(backend)?;
-            Ok(())
-        })
-        .await;
-        outcome.map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+        self.writer.transact(work).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -233,8 +221,9 @@ impl Store for SqliteStore {
     }
 }
 
-struct SqliteTx<'a> {
-    connection: &'a Connection,
+/// [`StoreTx`] over a connection inside an open transaction.
+pub(super) struct SqliteTx<'a> {
+    pub(super) connection: &'a Connection,
 }
 
 impl StoreTx for SqliteTx<'_> {
@@ -496,7 +485,7 @@ fn find_ids(
         .map_err(backend)
 }
 
-fn backend(error: rusqlite::Error) -> StoreError {
+pub(super) fn backend(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
             StoreError::Busy(error.to_string())

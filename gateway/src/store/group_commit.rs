@@ -1,0 +1,121 @@
+//! Group commit for the SQLite writer: one thread owns the write connection and runs every
+//! transaction that is waiting when it starts a commit inside one SQLite transaction, each in
+//! its own savepoint. One fsync then covers them all, so eight MLLP senders waiting for their
+//! ACKs pay for one disk flush instead of eight.
+//!
+//! Each caller still gets all-or-nothing for its own work: a failing job is rolled back to its
+//! savepoint and answered with its error, the others go on. Nobody hears "done" before the
+//! shared COMMIT has returned, and if it fails every job in the group hears the error.
+
+use super::sqlite::{backend, SqliteTx};
+use super::{StoreError, TxWork};
+use crate::GatewayError;
+use rusqlite::{Connection, TransactionBehavior};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use tokio::sync::oneshot;
+
+/// Most jobs committed together; bounds the latency one group adds to its first job.
+const MAX_GROUP: usize = 64;
+
+/// One caller's transaction and where its answer goes.
+struct Job {
+    work: TxWork,
+    done: oneshot::Sender<Result<(), GatewayError>>,
+}
+
+/// The handle callers hold; dropping the last one stops the writer thread.
+pub struct GroupWriter {
+    jobs: Sender<Job>,
+}
+
+impl GroupWriter {
+    /// Starts the writer thread that owns `connection`.
+    pub fn start(connection: Connection) -> Result<Self, StoreError> {
+        let (jobs, queue) = channel();
+        std::thread::Builder::new()
+            .name("tsunagi-sqlite-writer".into())
+            .spawn(move || run(connection, queue))
+            .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
+        Ok(GroupWriter { jobs })
+    }
+
+    /// Runs `work` in the next group and returns once that group has committed.
+    pub async fn transact(&self, work: TxWork) -> Result<(), GatewayError> {
+        let (done, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { work, done })
+            .map_err(|_| StoreError::Backend("the store writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the store writer stopped mid-transaction".into()))?
+    }
+}
+
+fn run(mut connection: Connection, queue: Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(&mut connection, group);
+    }
+}
+
+fn commit_group(connection: &mut Connection, group: Vec<Job>) {
+    let transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            let message = backend(error).to_string();
+            for job in group {
+                let _ = job.done.send(Err(failed(&message)));
+            }
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(group.len());
+    for job in group {
+        let result = run_in_savepoint(&transaction, job.work);
+        answers.push((job.done, result));
+    }
+    match transaction.commit() {
+        Ok(()) => {
+            for (done, result) in answers {
+                let _ = done.send(result);
+            }
+        }
+        Err(error) => {
+            let message = backend(error).to_string();
+            for (done, _) in answers {
+                let _ = done.send(Err(failed(&message)));
+            }
+        }
+    }
+}
+
+/// Runs one job between `SAVEPOINT` and `RELEASE`, undoing only its own writes on failure.
+fn run_in_savepoint(connection: &Connection, work: TxWork) -> Result<(), GatewayError> {
+    connection.execute_batch("SAVEPOINT job").map_err(backend)?;
+    let mut tx = SqliteTx { connection };
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx))).unwrap_or_else(|_| {
+        Err(StoreError::Backend("a store transaction panicked; it was rolled back".into()).into())
+    });
+    match result {
+        Ok(()) => connection
+            .execute_batch("RELEASE job")
+            .map_err(|error| backend(error).into()),
+        Err(error) => {
+            // If even the rollback fails the shared transaction is unusable; its COMMIT will
+            // fail too and every job in the group is told so.
+            let _ = connection.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(error)
+        }
+    }
+}
+
+fn failed(message: &str) -> GatewayError {
+    StoreError::Backend(message.to_owned()).into()
+}
