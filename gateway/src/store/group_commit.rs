@@ -104,9 +104,7 @@ fn run_in_savepoint(connection: &Connection, work: TxWork) -> Result<(), Gateway
         Err(StoreError::Backend("a store transaction panicked; it was rolled back".into()).into())
     });
     match result {
-        Ok(()) => connection
-            .execute_batch("RELEASE job")
-            .map_err(|error| backend(error).into()),
+        Ok(()) => statement(connection, "RELEASE job"),
         Err(error) => {
             // If even the rollback fails the shared transaction is unusable; its COMMIT will
             // fail too and every job in the group is told so.
@@ -116,6 +114,85 @@ fn run_in_savepoint(connection: &Connection, work: TxWork) -> Result<(), Gateway
     }
 }
 
+/// Runs a parameterless statement through the statement cache (no re-parse per job).
+fn statement(connection: &Connection, sql: &str) -> Result<(), GatewayError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(|_| ())
+        .map_err(|error| backend(error).into())
+}
+
 fn failed(message: &str) -> GatewayError {
     StoreError::Backend(message.to_owned()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::clock::Instant;
+    use crate::config::SqliteConfig;
+    use crate::store::{NewVersion, SqliteStore, Store, StoreTx, StoredVersion, WriteMethod};
+    use crate::GatewayError;
+    use std::sync::Arc;
+
+    fn patient(id: &str) -> NewVersion {
+        NewVersion {
+            stored: StoredVersion {
+                res_type: "Patient".into(),
+                id: id.into(),
+                version: 1,
+                last_updated: Instant::now(),
+                method: WriteMethod::Put,
+                body: Some(format!(r#"{{"resourceType":"Patient","id":"{id}"}}"#).into()),
+            },
+            identifiers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failing_job_is_undone_alone_while_its_group_commits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"), &SqliteConfig::default()).expect("open"),
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let results = runtime.block_on(async {
+            let jobs: Vec<_> = (0..60)
+                .map(|index| {
+                    let store = Arc::clone(&store);
+                    tokio::spawn(async move {
+                        let id = format!("p{index}");
+                        let outcome = store
+                            .transact(move |tx: &mut dyn StoreTx| {
+                                tx.write(patient(&id))?;
+                                if index % 2 == 1 {
+                                    return Err(GatewayError::Conflict(
+                                        "refused on purpose".into(),
+                                    ));
+                                }
+                                Ok(())
+                            })
+                            .await;
+                        (index, outcome.is_ok())
+                    })
+                })
+                .collect();
+            let mut results = Vec::new();
+            for job in jobs {
+                results.push(job.await.expect("job"));
+            }
+            results
+        });
+        for (index, ok) in results {
+            assert_eq!(ok, index % 2 == 0, "job {index}");
+            let stored = runtime
+                .block_on(store.read("Patient", &format!("p{index}")))
+                .expect("read");
+            assert_eq!(stored.is_some(), index % 2 == 0, "Patient/p{index}");
+        }
+    }
 }

@@ -97,6 +97,10 @@ fn configure(connection: &Connection, config: &SqliteConfig) -> Result<(), Store
     connection
         .pragma_update(None, "cache_size", -32768)
         .map_err(backend)?;
+    // Savepoints (one per group-committed job) journal into temp storage: keep it in memory.
+    connection
+        .pragma_update(None, "temp_store", "MEMORY")
+        .map_err(backend)?;
     connection
         .pragma_update(None, "foreign_keys", "ON")
         .map_err(backend)
