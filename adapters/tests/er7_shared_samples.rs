@@ -2,46 +2,10 @@
 //! place and never copied into the project. When the folder is absent the tests say why and
 //! skip, unless the `CI` environment variable is set, in which case they fail.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{files_under, shared_folder};
 use tsunagi_adapters::hl7v2::er7::{Charset, DecodeOptions, Message, ParseError};
-
-/// `shared/data/<relative>` next to the workspace, or `None` (after saying why) when absent
-/// outside CI.
-fn shared_folder(relative: &str) -> Option<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
-        .join(relative);
-    if folder.is_dir() {
-        return Some(folder);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{} is missing and CI is set", folder.display());
-    }
-    eprintln!(
-        "skipping: {} is absent (sample data lives outside the repository)",
-        folder.display()
-    );
-    None
-}
-
-/// Every file under `folder`, recursively, sorted.
-fn files_under(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("readable folder") {
-            let path = entry.expect("readable entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3040}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}')

@@ -9,44 +9,12 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
+use common::{files_under, shared_folder};
 use tsunagi_adapters::hl7v2::{convert, Hl7Error, Hl7Options};
 use tsunagi_adapters::SourceContext;
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} is missing, and CI is set: the shared samples must be there",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "skipped: {} is absent (sample data lives beside the repository)",
-        dir.display()
-    );
-    None
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).expect("read dir") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 fn context() -> SourceContext {
     SourceContext::new("shared-samples", "+09:00")
@@ -74,7 +42,9 @@ const SSMIX2_CONVERTED: &[&str] = &[
 
 #[test]
 fn every_ssmix2_sample_converts_or_fails_with_a_located_error() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_folder("") else {
+        return;
+    };
     let files = files_under(&data.join("ssmix2-samples"));
     assert!(
         files.len() >= 20,
@@ -142,7 +112,9 @@ fn ssmix2_bundle(data: &Path, relative: &str) -> Value {
 
 #[test]
 fn ssmix2_kanji_and_kana_names_come_out_right() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_folder("") else {
+        return;
+    };
     // PID-5 of OMG-11 is 患者^花子^^^^^L^I~カンジャ^ハナコ^^^^^L^P in ISO-2022-JP.
     let bundle = ssmix2_bundle(
         &data,
@@ -407,7 +379,9 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
 
 #[test]
 fn microsoft_samples_agree_on_identifiers_names_orders_codes_and_values() {
-    let Some(data) = shared_data() else { return };
+    let Some(data) = shared_folder("") else {
+        return;
+    };
     let inputs = files_under(&data.join("hl7v2-peer-samples/ms-fhir-converter/input"));
     assert_eq!(inputs.len(), 30, "PROVENANCE.md lists 30 inputs");
     let mut compared = 0;
