@@ -14,14 +14,32 @@ pub const TSUNAGI_NAMESPACE: Uuid = Uuid::from_u128(0x00313e5b_015a_463d_9fa8_2a
 /// `"<institution>|<resource_type>|<business_identifier>"`, lower-case and hyphenated (a valid
 /// FHIR id of 36 characters).
 pub fn resource_id(institution: &str, resource_type: &str, business_identifier: &str) -> String {
-    let mut name =
-        Vec::with_capacity(institution.len() + resource_type.len() + business_identifier.len() + 2);
-    name.extend_from_slice(institution.as_bytes());
-    name.push(b'|');
-    name.extend_from_slice(resource_type.as_bytes());
-    name.push(b'|');
-    name.extend_from_slice(business_identifier.as_bytes());
-    let uuid = Uuid::new_v5(&TSUNAGI_NAMESPACE, &name);
+    let parts = [
+        institution.as_bytes(),
+        b"|",
+        resource_type.as_bytes(),
+        b"|",
+        business_identifier.as_bytes(),
+    ];
+    let length: usize = parts.iter().map(|part| part.len()).sum();
+    // Typical names fit on the stack; longer keys take a heap buffer.
+    let mut stack = [0u8; 160];
+    let mut heap = Vec::new();
+    let name: &mut [u8] = match stack.get_mut(..length) {
+        Some(name) => name,
+        None => {
+            heap.resize(length, 0);
+            &mut heap
+        }
+    };
+    let mut at = 0;
+    for part in parts {
+        if let Some(slot) = name.get_mut(at..at + part.len()) {
+            slot.copy_from_slice(part);
+        }
+        at += part.len();
+    }
+    let uuid = Uuid::new_v5(&TSUNAGI_NAMESPACE, name);
     let mut buffer = Uuid::encode_buffer();
     uuid.hyphenated().encode_lower(&mut buffer).to_owned()
 }
@@ -52,6 +70,16 @@ mod tests {
         assert_eq!(&id[14..15], "5", "version nibble");
         assert_eq!(id, id.to_ascii_lowercase());
         assert_eq!(id, resource_id("toro", "Patient", "12345"));
+        // A key too long for the stack buffer hashes the same way.
+        let long = "k".repeat(500);
+        assert_eq!(
+            resource_id("toro", "Patient", &long),
+            Uuid::new_v5(
+                &TSUNAGI_NAMESPACE,
+                format!("toro|Patient|{long}").as_bytes()
+            )
+            .to_string()
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! `PUT` to its deterministic id, with `fullUrl` `urn:uuid:<id>`, in a fixed type order so the
 //! same message always gives byte-identical JSON.
 
-use super::json::{obj, put, reference, Obj, Value};
+use super::json::{obj, put, raw_reference, Obj, Value};
 use super::json_write::{write_object, write_str};
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ pub struct ResourceRef {
 impl ResourceRef {
     /// `{"reference": "<Type>/<id>"}`.
     pub fn to_reference(&self) -> Value {
-        reference(self.resource_type, &self.id)
+        raw_reference(self.resource_type, &self.id)
     }
 }
 
@@ -34,8 +34,13 @@ struct Entry {
 pub struct BundleBuilder {
     entries: Vec<Entry>,
     written: Vec<u8>,
+    /// Entry positions by id, kept only once there are more than [`LINEAR_LOOKUP`] entries
+    /// (below that a scan of `entries` is cheaper than hashing).
     by_id: HashMap<String, usize>,
 }
+
+/// Up to this many entries, ids are looked up by scanning the entries.
+const LINEAR_LOOKUP: usize = 32;
 
 /// Where entries of each type go in the Bundle (anything else goes last, in arrival order).
 const TYPE_ORDER: &[&str] = &[
@@ -64,16 +69,29 @@ pub fn start_resource(resource_type: &'static str, id: &str, capacity: usize) ->
 impl BundleBuilder {
     /// True when a resource with this id is already in the Bundle.
     pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
+        if self.entries.len() <= LINEAR_LOOKUP {
+            self.entries.iter().any(|entry| entry.id == id)
+        } else {
+            self.by_id.contains_key(id)
+        }
     }
 
     /// Adds a resource built with [`start_resource`]; a second resource with the same id is
     /// ignored and `false` returned (the caller decides whether that deserves a report entry).
     pub fn add(&mut self, resource_type: &'static str, id: String, resource: Obj) -> bool {
-        if self.by_id.contains_key(&id) {
+        if self.contains(&id) {
             return false;
         }
-        self.by_id.insert(id.clone(), self.entries.len());
+        let index = self.entries.len();
+        if index == LINEAR_LOOKUP {
+            // From now on the map is used: it gets every entry so far.
+            for (earlier, entry) in self.entries.iter().enumerate() {
+                self.by_id.insert(entry.id.clone(), earlier);
+            }
+        }
+        if index >= LINEAR_LOOKUP {
+            self.by_id.insert(id.clone(), index);
+        }
         if self.written.capacity() == 0 {
             self.written.reserve(32 * 1024);
         }
@@ -92,7 +110,7 @@ impl BundleBuilder {
         self.ordered()
             .into_iter()
             .filter(|entry| !excluded.contains(&entry.resource_type))
-            .map(|entry| reference(entry.resource_type, &entry.id))
+            .map(|entry| raw_reference(entry.resource_type, &entry.id))
             .collect()
     }
 
@@ -150,6 +168,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ids_stay_unique_past_the_linear_lookup() {
+        let mut builder = BundleBuilder::default();
+        let count = 3 * LINEAR_LOOKUP;
+        for i in 0..count {
+            let id = format!("o{i}");
+            assert!(builder.add(
+                "Observation",
+                id.clone(),
+                start_resource("Observation", &id, 0)
+            ));
+        }
+        for i in 0..count {
+            let id = format!("o{i}");
+            assert!(builder.contains(&id));
+            assert!(!builder.add(
+                "Observation",
+                id.clone(),
+                start_resource("Observation", &id, 0)
+            ));
+        }
+        assert!(!builder.contains("o-1"));
+        assert_eq!(builder.entries.len(), count);
+    }
+
+    #[test]
     fn entries_are_puts_in_type_order_and_ids_are_unique() {
         let mut builder = BundleBuilder::default();
         assert!(builder.add(
@@ -162,7 +205,7 @@ mod tests {
         assert!(builder.contains("o1"));
         assert_eq!(
             builder.references_except(&["Observation"]),
-            vec![reference("Patient", "p1")]
+            vec![raw_reference("Patient", "p1")]
         );
         let bundle: serde_json::Value =
             serde_json::from_slice(&builder.finish()).expect("valid JSON");

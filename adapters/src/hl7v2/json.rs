@@ -3,6 +3,7 @@
 //! [`super::json_write`] turns a tree into compact JSON bytes without any `serde_json::Value`.
 
 pub use super::json_text::Text;
+use super::json_write::{write_key, write_str, write_str_body};
 use std::borrow::Cow;
 
 /// A JSON value under construction.
@@ -18,6 +19,9 @@ pub enum Value {
     Array(Vec<Value>),
     /// An object.
     Object(Obj),
+    /// JSON text written as is: a fragment already known to be valid JSON (see
+    /// [`raw_reference`]), so writing it is a single copy.
+    Raw(Cow<'static, [u8]>),
 }
 
 /// A JSON object under construction: members in insertion order.
@@ -46,11 +50,6 @@ impl Obj {
     /// golden and property tests check the output against serde_json's own reading of it).
     pub fn insert(&mut self, key: &'static str, value: Value) {
         self.members.push((key, value));
-    }
-
-    /// Moves every member of `other` to the end of this object.
-    pub fn append(&mut self, other: &mut Obj) {
-        self.members.append(&mut other.members);
     }
 }
 
@@ -184,6 +183,18 @@ pub fn reference(resource_type: &str, id: &str) -> Value {
     Value::Object(object)
 }
 
+/// The same JSON as [`reference`], kept as one written fragment (one allocation instead of
+/// an object and its string, and a plain copy when the Bundle is written).
+pub fn raw_reference(resource_type: &str, id: &str) -> Value {
+    let mut out = Vec::with_capacity(resource_type.len() + id.len() + 17);
+    out.extend_from_slice(b"{\"reference\":\"");
+    write_str_body(&mut out, resource_type);
+    out.push(b'/');
+    write_str_body(&mut out, id);
+    out.extend_from_slice(b"\"}");
+    raw_value(out)
+}
+
 /// `{"display": text}`: a reference to someone the message names but does not identify.
 pub fn display_reference(text: &str) -> Value {
     let mut object = obj(1);
@@ -200,19 +211,49 @@ pub fn coding(system: Option<&str>, code: Option<&str>, display: Option<&str>) -
     Value::Object(object)
 }
 
-/// A Coding of a fixed code system, code and display (nothing copied).
-pub fn static_coding(
+/// Appends `{"system":…,"code":…[,"display":…]}`.
+fn write_static_coding(
+    out: &mut Vec<u8>,
     system: &'static str,
     code: &'static str,
     display: Option<&'static str>,
-) -> Value {
-    let mut object = obj(3);
-    put_static(&mut object, "system", system);
-    put_static(&mut object, "code", code);
+) {
+    out.push(b'{');
+    write_key(out, "system");
+    write_str(out, system);
+    out.push(b',');
+    write_key(out, "code");
+    write_str(out, code);
     if let Some(display) = display {
-        put_static(&mut object, "display", display);
+        out.push(b',');
+        write_key(out, "display");
+        write_str(out, display);
     }
-    Value::Object(object)
+    out.push(b'}');
+}
+
+/// Written JSON as a [`Value::Raw`].
+pub fn raw_value(out: Vec<u8>) -> Value {
+    Value::Raw(Cow::Owned(out))
+}
+
+/// A CodeableConcept whose Codings (system, code, display) are all fixed, kept as one written
+/// fragment (see [`Value::Raw`]).
+pub fn static_codings_concept(
+    codings: &[(&'static str, &'static str, Option<&'static str>)],
+) -> Value {
+    let mut out = Vec::with_capacity(16 + codings.len() * 96);
+    out.push(b'{');
+    write_key(&mut out, "coding");
+    out.push(b'[');
+    for (index, (system, code, display)) in codings.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_static_coding(&mut out, system, code, *display);
+    }
+    out.extend_from_slice(b"]}");
+    raw_value(out)
 }
 
 /// A CodeableConcept holding one Coding.
@@ -232,13 +273,7 @@ pub fn static_concept(
     code: &'static str,
     display: Option<&'static str>,
 ) -> Value {
-    let mut object = obj(1);
-    put(
-        &mut object,
-        "coding",
-        Value::Array(vec![static_coding(system, code, display)]),
-    );
-    Value::Object(object)
+    static_codings_concept(&[(system, code, display)])
 }
 
 /// A CodeableConcept with only text.
@@ -259,6 +294,44 @@ mod tests {
         }
         for bad in ["", "-", "01", "1.", ".5", "1e5", "+1", "1.2.3"] {
             assert!(json_number(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn raw_references_write_like_reference_objects() {
+        for (resource_type, id) in [("Patient", "p1"), ("Observation", "a\"b\\c"), ("X", "")] {
+            assert_eq!(
+                raw_reference(resource_type, id).to_serde(),
+                reference(resource_type, id).to_serde()
+            );
+        }
+        assert!(matches!(raw_reference("Patient", "p1"), Value::Raw(_)));
+    }
+
+    #[test]
+    fn static_fragments_write_like_trees() {
+        let tree_coding = |display: Option<&str>| {
+            let mut coding = obj(3);
+            put(&mut coding, "system", "http://x/y");
+            put(&mut coding, "code", "a\"b");
+            put_some(&mut coding, "display", display);
+            Value::Object(coding)
+        };
+        for display in [None, Some("shown")] {
+            let mut concept = obj(1);
+            put(
+                &mut concept,
+                "coding",
+                vec![tree_coding(display), tree_coding(None)],
+            );
+            assert_eq!(
+                static_codings_concept(&[
+                    ("http://x/y", "a\"b", display),
+                    ("http://x/y", "a\"b", None)
+                ])
+                .to_serde(),
+                concept.to_serde()
+            );
         }
     }
 

@@ -22,6 +22,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) {
             out.push(b']');
         }
         Value::Object(object) => write_object(out, object),
+        Value::Raw(bytes) => out.extend_from_slice(bytes),
     }
 }
 
@@ -45,7 +46,20 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 
 /// Appends UTF-8 `bytes` as a JSON string, escaped the way serde_json escapes it.
 fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
+    write_body(out, bytes);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped as inside a JSON string, without the quotes (for a string written
+/// in parts).
+pub fn write_str_body(out: &mut Vec<u8>, text: &str) {
+    write_body(out, text.as_bytes());
+}
+
+/// Appends UTF-8 `bytes` escaped, without quotes.
+fn write_body(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
@@ -59,11 +73,20 @@ fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
         }
         offset += 8;
     }
-    for (k, &byte) in chunks.remainder().iter().enumerate() {
-        start = escape_byte(out, bytes, start, offset + k, byte);
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // The tail padded with spaces (which never need escaping) is checked as one word.
+        let mut word = [b' '; 8];
+        if let Some(head) = word.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        if needs_escape(u64::from_le_bytes(word)) {
+            for (k, &byte) in rest.iter().enumerate() {
+                start = escape_byte(out, bytes, start, offset + k, byte);
+            }
+        }
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
-    out.push(b'"');
 }
 
 /// Appends `key` (a member name of our own, never in need of escaping) and the colon.
@@ -120,11 +143,14 @@ fn escape_byte(out: &mut Vec<u8>, bytes: &[u8], start: usize, index: usize, byte
 fn needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    below_space
-        || has_zero(word ^ (ONES * u64::from(b'"')))
-        || has_zero(word ^ (ONES * u64::from(b'\\')))
+    // Per byte, the high bit is set where the byte is below 0x20 or zero after the XOR (may
+    // also be set next to such a byte, never in a word without one); one test for all three.
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero_quote = quote.wrapping_sub(ONES) & !quote;
+    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (below_space | zero_quote | zero_backslash) & HIGHS != 0
 }
 
 #[cfg(test)]
@@ -137,6 +163,24 @@ mod tests {
         let mut out = Vec::new();
         write_str(&mut out, text);
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_word_test_finds_exactly_the_bytes_to_escape() {
+        for filler in [b'a', b' ', 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']'] {
+            assert!(!needs_escape(u64::from_le_bytes([filler; 8])));
+            for byte in 0..=255u8 {
+                for at in 0..8 {
+                    let mut word = [filler; 8];
+                    word[at] = byte;
+                    assert_eq!(
+                        needs_escape(u64::from_le_bytes(word)),
+                        ESCAPES[usize::from(byte)] != 0,
+                        "byte {byte:#x} at {at} among {filler:#x}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -129,25 +129,81 @@ impl<'m> Mapping<'m> {
             if bits == u128::MAX {
                 continue;
             }
+            let id = segment.id();
             if bits == 0 {
                 let reason = self.reasons.get(index).copied().flatten();
-                let text = match reason {
-                    Some(reason) => format!("{} segment not mapped: {reason}", segment.id()),
-                    None => format!("{} segment not mapped", segment.id()),
-                };
-                self.inform(ReportCode::Unmapped, &segment.location(), text);
+                let mut text = String::with_capacity(
+                    id.len() + 21 + reason.map_or(0, |reason| reason.len() + 2),
+                );
+                text.push_str(id);
+                text.push_str(" segment not mapped");
+                if let Some(reason) = reason {
+                    text.push_str(": ");
+                    text.push_str(reason);
+                }
+                self.report.push(
+                    Severity::Information,
+                    ReportCode::Unmapped,
+                    segment_report_location(id, index, None),
+                    text,
+                );
                 continue;
             }
             // MSH-1 and MSH-2 are the delimiters themselves.
-            let first = if segment.id() == "MSH" { 3 } else { 1 };
+            let first = if id == "MSH" { 3 } else { 1 };
             for n in first..=segment.field_count() {
                 let used = n < TRACKED_FIELDS && bits & (1u128 << n) != 0;
                 if !used && !segment.field(n).is_empty() {
-                    let text = format!("{}-{n} not mapped", segment.id());
-                    self.inform(ReportCode::Unmapped, &segment.field_location(n), text);
+                    // `SEG-n not mapped`, as `format!` would write it.
+                    let mut text = String::with_capacity(id.len() + 16);
+                    text.push_str(id);
+                    text.push('-');
+                    push_number(&mut text, n);
+                    text.push_str(" not mapped");
+                    self.report.push(
+                        Severity::Information,
+                        ReportCode::Unmapped,
+                        segment_report_location(id, index, Some(n)),
+                        text,
+                    );
                 }
             }
         }
+    }
+}
+
+/// `SEG[i]` or `SEG[i]-f` in report notation (what [`report_location`] writes for a segment's
+/// or a field's location), without building a [`Location`].
+fn segment_report_location(id: &str, index: usize, field: Option<usize>) -> String {
+    let mut text = String::with_capacity(id.len() + 12);
+    text.push_str(id);
+    text.push('[');
+    push_number(&mut text, index);
+    text.push(']');
+    if let Some(field) = field {
+        text.push('-');
+        push_number(&mut text, field);
+    }
+    text
+}
+
+/// Appends the decimal digits of `n`.
+fn push_number(text: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for &digit in digits.get(at..).unwrap_or_default() {
+        text.push(char::from(digit));
     }
 }
 
@@ -170,5 +226,29 @@ pub fn repetition_location(segment: &Segment<'_>, n: usize, repetition: usize) -
     Location {
         repetition: Some(repetition),
         ..segment.field_location(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_locations_match_report_notation() {
+        for (index, field) in [(1, None), (9, Some(3)), (10, Some(10)), (123, Some(250))] {
+            let location = Location::segment(index, "OBX");
+            let location = match field {
+                Some(n) => location.with_field(n),
+                None => location,
+            };
+            assert_eq!(
+                segment_report_location("OBX", index, field),
+                report_location(&location)
+            );
+        }
+        let mut text = String::new();
+        push_number(&mut text, 0);
+        push_number(&mut text, usize::MAX);
+        assert_eq!(text, format!("0{}", usize::MAX));
     }
 }

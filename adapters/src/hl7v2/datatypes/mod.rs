@@ -10,7 +10,7 @@ pub mod identifier;
 pub mod name;
 pub mod telecom;
 
-use super::er7::{Location, Repetition, Segment};
+use super::er7::{Component, Location, Repetition, Segment};
 use super::mapping::component_location;
 use std::borrow::Cow;
 
@@ -34,14 +34,15 @@ impl Place<'_, '_> {
 
 /// The unescaped text of the first subcomponent of component `j` (1-based).
 pub fn component_text<'m>(repetition: &Repetition<'m>, j: usize) -> Cow<'m, str> {
-    repetition.component(j).subcomponent_text(1)
+    // `Component::text` is the first subcomponent, unescaped, found in one pass.
+    repetition.component(j).text()
 }
 
-/// The unescaped text of component `j` with all its subcomponents, joined by the message's
-/// subcomponent separator. JAHIS codes use subcomponents inside code values (`9A100&IMP`,
+/// The unescaped text of `component` with all its subcomponents, joined by `separator` (the
+/// message's subcomponent separator). JAHIS codes use subcomponents inside code values (`9A100&IMP`,
 /// `58368&7`); keeping them whole keeps such codes distinct.
-pub fn component_whole<'m>(repetition: &Repetition<'m>, j: usize, separator: char) -> Cow<'m, str> {
-    let component = repetition.component(j);
+pub fn whole_text<'m>(component: &Component<'m>, separator: char) -> Cow<'m, str> {
+    let component = *component;
     let count = component.subcomponent_count();
     if count <= 1 {
         return component.subcomponent_text(1);

@@ -14,14 +14,16 @@ use crate::hl7v2::datatypes::component_text;
 use crate::hl7v2::datatypes::decimal::fhir_decimal;
 use crate::hl7v2::datatypes::dtm::V2DateTime;
 use crate::hl7v2::er7::{Field, Location, Repetition, Segment};
-use crate::hl7v2::json::Value;
 use crate::hl7v2::json::{
-    json_number, obj, put, put_array, put_static, put_str, static_coding, static_concept,
+    json_number, obj, put, put_array, put_static, put_str, static_codings_concept, static_concept,
     text_concept, Obj,
 };
+use crate::hl7v2::json::{raw_value, Value};
+use crate::hl7v2::json_write::{write_key, write_str};
 use crate::hl7v2::mapping::{repetition_location, Mapping};
 use crate::hl7v2::structure::ObservationItem;
 use crate::report::ReportCode;
+use std::borrow::Cow;
 
 /// What the surrounding order or report gives every Observation of its group.
 pub struct ObservationScope<'a> {
@@ -70,7 +72,7 @@ pub fn map_obx(
     scope: &ObservationScope<'_>,
 ) -> ObxOutcome {
     let obx = &item.obx;
-    let value_type = m.text(obx, 2).into_owned();
+    let value_type = m.text(obx, 2);
     if is_study_uid(obx) {
         // The whole OBX is the link DiagnosticReport.imagingStudy is built from.
         m.consume(obx);
@@ -112,8 +114,8 @@ pub fn map_obx(
     };
 
     m.mark(obx, 1);
-    let set_id = obx.field(1).text().into_owned();
-    let sub_id = m.text(obx, 4).into_owned();
+    let set_id = obx.field(1).text();
+    let sub_id = m.text(obx, 4);
     let mut key = String::with_capacity(scope.key.len() + 24);
     key.push_str(scope.key);
     // OBX after an SPM of the group describe that specimen and restart their set ids.
@@ -167,20 +169,7 @@ pub fn map_obx(
     };
     put_static(&mut resource, "status", status);
     if let Some(category) = scope.category {
-        let mut category_concept = obj(1);
-        put(
-            &mut category_concept,
-            "coding",
-            vec![
-                static_coding(OBSERVATION_CATEGORY, category, None),
-                static_coding(JP_OBSERVATION_CATEGORY, category, None),
-            ],
-        );
-        put(
-            &mut resource,
-            "category",
-            vec![Value::Object(category_concept)],
-        );
+        put(&mut resource, "category", vec![category_concept(category)]);
     }
     put(&mut resource, "code", code);
     if let Some(patient) = &m.patient {
@@ -189,7 +178,7 @@ pub fn map_obx(
     if let Some(encounter) = &m.encounter {
         put(&mut resource, "encounter", encounter.to_reference());
     }
-    let observed_text = m.text(obx, 14).into_owned();
+    let observed_text = m.text(obx, 14);
     let observed = if observed_text.is_empty() {
         None
     } else {
@@ -255,7 +244,7 @@ pub fn map_obx(
     if let Some(Some(specimen)) = item.specimen.and_then(|index| scope.specimens.get(index)) {
         put(&mut resource, "specimen", specimen.to_reference());
     }
-    let range_text = m.text(obx, 7).into_owned();
+    let range_text = m.text(obx, 7);
     if let Some(range) = reference_range(&range_text, units.as_ref()) {
         put(&mut resource, "referenceRange", vec![range]);
     }
@@ -264,6 +253,27 @@ pub fn map_obx(
         resource_type: "Observation",
         id,
     })
+}
+
+/// The category CodeableConcept (FHIR and JP Core codings of `category`); the two categories
+/// the mappings use are constant JSON.
+fn category_concept(category: &'static str) -> Value {
+    const LABORATORY: &str = concat!(
+        r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"laboratory"},"#,
+        r#"{"system":"http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS","code":"laboratory"}]}"#
+    );
+    const IMAGING: &str = concat!(
+        r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"imaging"},"#,
+        r#"{"system":"http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS","code":"imaging"}]}"#
+    );
+    match category {
+        "laboratory" => Value::Raw(Cow::Borrowed(LABORATORY.as_bytes())),
+        "imaging" => Value::Raw(Cow::Borrowed(IMAGING.as_bytes())),
+        _ => static_codings_concept(&[
+            (OBSERVATION_CATEGORY, category, None),
+            (JP_OBSERVATION_CATEGORY, category, None),
+        ]),
+    }
 }
 
 /// NTE-3 comments as Annotations.
@@ -296,16 +306,16 @@ pub fn subcomponent_separator(m: &Mapping<'_>) -> char {
 }
 
 /// OBX-6 units: (unit text, UCUM code when the units are UCUM or ISO+).
-struct Units {
-    unit: String,
-    ucum_code: Option<String>,
+struct Units<'m> {
+    unit: Cow<'m, str>,
+    ucum_code: Option<Cow<'m, str>>,
 }
 
-fn units(m: &mut Mapping<'_>, obx: &Segment<'_>) -> Option<Units> {
+fn units<'m>(m: &mut Mapping<'_>, obx: &Segment<'m>) -> Option<Units<'m>> {
     let field = m.field(obx, 6);
     let repetition = field.repetitions().next()?;
-    let code = component_text(&repetition, 1).into_owned();
-    let text = component_text(&repetition, 2).into_owned();
+    let code = component_text(&repetition, 1);
+    let text = component_text(&repetition, 2);
     let system = component_text(&repetition, 3);
     let is_ucum = system.eq_ignore_ascii_case("UCUM") || system.eq_ignore_ascii_case("ISO+");
     let unit = if text.is_empty() { code.clone() } else { text };
@@ -318,17 +328,42 @@ fn units(m: &mut Mapping<'_>, obx: &Segment<'_>) -> Option<Units> {
     })
 }
 
-fn quantity(decimal: &str, units: Option<&Units>) -> Option<Obj> {
-    let mut quantity = obj(4);
-    put(&mut quantity, "value", json_number(decimal)?);
+fn quantity(decimal: &str, units: Option<&Units<'_>>) -> Option<Value> {
+    quantity_with(None, decimal, units)
+}
+
+/// A Quantity (comparator, value, unit, UCUM system and code), written straight to JSON;
+/// `None` when `decimal` is not a JSON number.
+fn quantity_with(
+    comparator: Option<&str>,
+    decimal: &str,
+    units: Option<&Units<'_>>,
+) -> Option<Value> {
+    json_number(decimal)?;
+    let mut out = Vec::with_capacity(64 + decimal.len());
+    out.push(b'{');
+    if let Some(comparator) = comparator {
+        write_key(&mut out, "comparator");
+        write_str(&mut out, comparator);
+        out.push(b',');
+    }
+    write_key(&mut out, "value");
+    out.extend_from_slice(decimal.as_bytes());
     if let Some(units) = units {
-        put(&mut quantity, "unit", units.unit.as_str());
+        out.push(b',');
+        write_key(&mut out, "unit");
+        write_str(&mut out, &units.unit);
         if let Some(code) = &units.ucum_code {
-            put_static(&mut quantity, "system", UCUM);
-            put(&mut quantity, "code", code.as_str());
+            out.push(b',');
+            write_key(&mut out, "system");
+            write_str(&mut out, UCUM);
+            out.push(b',');
+            write_key(&mut out, "code");
+            write_str(&mut out, code);
         }
     }
-    Some(quantity)
+    out.push(b'}');
+    Some(raw_value(out))
 }
 
 fn add_value(
@@ -337,7 +372,7 @@ fn add_value(
     obx: &Segment<'_>,
     value_type: &str,
     field: &Field<'_>,
-    units: Option<&Units>,
+    units: Option<&Units<'_>>,
 ) {
     if field.is_empty() {
         return;
@@ -362,7 +397,7 @@ fn add_value(
         "NM" => {
             let text = first.text();
             match fhir_decimal(&text).and_then(|d| quantity(&d, units)) {
-                Some(quantity) => put(resource, "valueQuantity", Value::Object(quantity)),
+                Some(quantity) => put(resource, "valueQuantity", quantity),
                 None => {
                     m.warn(
                         ReportCode::Invalid,
@@ -433,7 +468,7 @@ fn structured_numeric(
     resource: &mut Obj,
     value: &Repetition<'_>,
     location: &Location,
-    units: Option<&Units>,
+    units: Option<&Units<'_>>,
 ) {
     let comparator = component_text(value, 1).into_owned();
     let first = component_text(value, 2).into_owned();
@@ -456,17 +491,11 @@ fn structured_numeric(
                 "<" | ">" | "<=" | ">=" => Some(comparator.as_str()),
                 _ => return fallback(m, resource, "comparator is not one FHIR has (<, <=, >, >=)"),
             };
-            match first_decimal.as_deref().and_then(|d| quantity(d, units)) {
-                Some(mut quantity) => {
-                    if let Some(comparator) = comparator {
-                        // FHIR puts the comparator before the value.
-                        let mut ordered = obj(5);
-                        put(&mut ordered, "comparator", comparator);
-                        ordered.append(&mut quantity);
-                        quantity = ordered;
-                    }
-                    put(resource, "valueQuantity", Value::Object(quantity));
-                }
+            match first_decimal
+                .as_deref()
+                .and_then(|d| quantity_with(comparator, d, units))
+            {
+                Some(quantity) => put(resource, "valueQuantity", quantity),
                 None => fallback(m, resource, "the number is not valid"),
             }
         }
@@ -478,8 +507,8 @@ fn structured_numeric(
             ) {
                 (Some(low), Some(high)) if comparator.is_empty() => {
                     let mut range = obj(2);
-                    put(&mut range, "low", Value::Object(low));
-                    put(&mut range, "high", Value::Object(high));
+                    put(&mut range, "low", low);
+                    put(&mut range, "high", high);
                     put(resource, "valueRange", Value::Object(range));
                 }
                 _ => fallback(m, resource, "not a valid range"),
@@ -493,8 +522,8 @@ fn structured_numeric(
             ) {
                 (Some(numerator), Some(denominator)) if comparator.is_empty() => {
                     let mut ratio = obj(2);
-                    put(&mut ratio, "numerator", Value::Object(numerator));
-                    put(&mut ratio, "denominator", Value::Object(denominator));
+                    put(&mut ratio, "numerator", numerator);
+                    put(&mut ratio, "denominator", denominator);
                     put(resource, "valueRatio", Value::Object(ratio));
                 }
                 _ => fallback(m, resource, "not a valid ratio"),
@@ -509,7 +538,7 @@ fn structured_numeric(
 
 /// OBX-7 as a referenceRange: `low-high`, `low to high`, `<high`, `<=high`, `>low`, `>=low`;
 /// anything else is kept as the range's text.
-fn reference_range(text: &str, units: Option<&Units>) -> Option<Value> {
+fn reference_range(text: &str, units: Option<&Units<'_>>) -> Option<Value> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -536,10 +565,10 @@ fn reference_range(text: &str, units: Option<&Units>) -> Option<Value> {
         put(&mut range, "text", text);
     }
     if let Some(low) = low {
-        put(&mut range, "low", Value::Object(low));
+        put(&mut range, "low", low);
     }
     if let Some(high) = high {
-        put(&mut range, "high", Value::Object(high));
+        put(&mut range, "high", high);
     }
     Some(Value::Object(range))
 }
@@ -578,10 +607,30 @@ fn fhir_time(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn units(unit: &str, ucum: Option<&str>) -> Units {
+    #[test]
+    fn constant_categories_match_the_built_ones() {
+        for category in ["laboratory", "imaging"] {
+            let built = static_codings_concept(&[
+                (OBSERVATION_CATEGORY, category, None),
+                (JP_OBSERVATION_CATEGORY, category, None),
+            ]);
+            let written = |value: &Value| {
+                let mut out = Vec::new();
+                crate::hl7v2::json_write::write_value(&mut out, value);
+                out
+            };
+            assert_eq!(written(&category_concept(category)), written(&built));
+            assert!(matches!(
+                category_concept(category),
+                Value::Raw(Cow::Borrowed(_))
+            ));
+        }
+    }
+
+    fn units<'a>(unit: &'a str, ucum: Option<&'a str>) -> Units<'a> {
         Units {
             unit: unit.into(),
-            ucum_code: ucum.map(str::to_owned),
+            ucum_code: ucum.map(Cow::Borrowed),
         }
     }
 

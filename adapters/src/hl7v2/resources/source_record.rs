@@ -16,6 +16,7 @@ use crate::identity::content_key;
 use crate::report::ReportCode;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use std::borrow::Cow;
 
 /// Adds the Binary (the original bytes, base64) and the Provenance (targets: everything added
 /// before it). MSH-7 becomes `Provenance.recorded`; a message without a usable MSH-7 is refused
@@ -57,7 +58,16 @@ pub fn map_source_record(
     if let Some(patient) = &m.patient {
         put(&mut binary, "securityContext", patient.to_reference());
     }
-    put(&mut binary, "data", STANDARD.encode(raw));
+    // Base64 never needs JSON escaping: the string is written once, quotes included.
+    let mut data = String::with_capacity(raw.len().div_ceil(3) * 4 + 2);
+    data.push('"');
+    STANDARD.encode_string(raw, &mut data);
+    data.push('"');
+    put(
+        &mut binary,
+        "data",
+        Value::Raw(Cow::Owned(data.into_bytes())),
+    );
     m.bundle.add("Binary", binary_id.clone(), binary);
 
     let mut provenance = start_resource("Provenance", &provenance_id, 5);
