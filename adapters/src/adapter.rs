@@ -2,6 +2,7 @@
 //! listed in [`REGISTRY`], a plain static list (adding a format is one module and one line).
 
 use crate::context::SourceContext;
+use crate::dicom::{self, DicomOptions, ScanError};
 use crate::hl7v2::{self, Hl7Error, Hl7Options};
 use crate::report::Conversion;
 
@@ -22,6 +23,9 @@ pub enum AdapterError {
     /// An HL7 v2 message could not be converted.
     #[error(transparent)]
     Hl7(#[from] Hl7Error),
+    /// DICOM input could not be scanned as a whole.
+    #[error(transparent)]
+    Dicom(#[from] ScanError),
 }
 
 /// One input unit's conversion result, with where the unit sits in the input.
@@ -81,8 +85,38 @@ impl Adapter for Hl7v2Adapter {
     }
 }
 
-/// Every adapter, in detection order. DICOM and CSV join when they land.
-pub static REGISTRY: &[&dyn Adapter] = &[&Hl7v2Adapter];
+/// DICOM Part 10: one file, or a zip of files, folders and DICOMDIRs (one unit for all).
+pub struct DicomAdapter;
+
+impl Adapter for DicomAdapter {
+    fn id(&self) -> &'static str {
+        "dicom"
+    }
+
+    fn detect(&self, bytes: &[u8]) -> Confidence {
+        if dicom::read::is_part10(bytes) {
+            Confidence::Yes
+        } else if bytes.starts_with(b"PK\x03\x04") {
+            Confidence::Maybe
+        } else {
+            Confidence::No
+        }
+    }
+
+    fn convert_all(&self, bytes: &[u8], ctx: &SourceContext) -> Vec<UnitResult> {
+        let result = dicom::convert_bytes(bytes, "input", ctx, &DicomOptions::default())
+            .map(|converted| converted.conversion)
+            .map_err(AdapterError::from);
+        vec![UnitResult {
+            ordinal: 1,
+            byte_offset: 0,
+            result,
+        }]
+    }
+}
+
+/// Every adapter, in detection order. CSV joins when it lands.
+pub static REGISTRY: &[&dyn Adapter] = &[&Hl7v2Adapter, &DicomAdapter];
 
 /// The adapter named `id`.
 pub fn adapter(id: &str) -> Option<&'static dyn Adapter> {
@@ -107,7 +141,7 @@ mod tests {
     #[test]
     fn hl7v2_is_registered_and_detected() {
         assert_eq!(adapter("hl7v2").map(|a| a.id()), Some("hl7v2"));
-        assert!(adapter("dicom").is_none());
+        assert!(adapter("csv").is_none());
         assert_eq!(Hl7v2Adapter.detect(b"MSH|^~\\&|A"), Confidence::Yes);
         assert_eq!(
             Hl7v2Adapter.detect(b"\x0b\xef\xbb\xbfMSH|^~\\&|A"),
@@ -118,5 +152,14 @@ mod tests {
         assert_eq!(Hl7v2Adapter.detect(b"{\"resourceType\":1}"), Confidence::No);
         assert!(detect(b"MSH|^~\\&|A").is_some());
         assert!(detect(b"%PDF").is_none());
+    }
+
+    #[test]
+    fn dicom_is_registered_and_detected() {
+        let mut part10 = vec![0u8; 128];
+        part10.extend_from_slice(b"DICM");
+        assert_eq!(detect(&part10).map(|a| a.id()), Some("dicom"));
+        assert_eq!(DicomAdapter.detect(b"PK\x03\x04rest"), Confidence::Maybe);
+        assert_eq!(DicomAdapter.detect(b"MSH|^~\\&"), Confidence::No);
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod adapter;
 pub mod context;
+pub mod dicom;
 pub mod hl7v2;
 pub mod identity;
 pub mod report;

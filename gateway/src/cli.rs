@@ -26,6 +26,33 @@ pub enum Command {
     Serve(ServeArgs),
     /// Convert legacy exports to FHIR transaction Bundles on stdout (stores nothing).
     Convert(ConvertArgs),
+    /// Convert legacy files and store them in the configured store (DICOM media: a file, a
+    /// folder, a DICOMDIR or a zip), with a progress line and a summary.
+    Ingest(IngestArgs),
+}
+
+/// `tsunagi ingest --from dicom PATH…`.
+#[derive(Debug, Args)]
+#[command(after_help = env_help())]
+pub struct IngestArgs {
+    /// The source format: `dicom`.
+    #[arg(long, value_name = "FORMAT")]
+    pub from: String,
+    /// Files, folders, DICOMDIRs or zip archives.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// TOML configuration file (the same one `serve` reads).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file (overrides the configuration).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<String>,
+    /// Write the conversion report (JSON) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// No progress line.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `tsunagi convert` flags.
@@ -35,6 +62,7 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "FORMAT")]
     pub from: String,
     /// Files to convert; each HL7 v2 message becomes one Bundle, printed as one JSON line.
+    /// With `--from dicom` each path (a file, folder, DICOMDIR or zip) becomes one Bundle.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Write the conversion report (every issue with its location) to this JSON file instead
@@ -101,6 +129,7 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Convert(args) => crate::convert::run(&args),
+        Command::Ingest(args) => crate::ingest_cli::run(&args),
     }
 }
 
@@ -130,7 +159,8 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
     Ok(config)
 }
 
-fn init_logging(format: LogFormat) {
+/// Sets up logging to stderr.
+pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -47,6 +47,9 @@ pub struct SourceConfig {
     /// Character set of HL7 v2 messages whose MSH-18 is empty and whose bytes do not tell:
     /// `ascii`, `latin1`, `utf8`, `iso2022jp` or `shift_jis`.
     pub hl7v2_default_charset: Option<String>,
+    /// Base URL of the DICOMweb (WADO-RS) service holding the images, e.g.
+    /// `https://pacs.example.jp/dicom-web`; when set, ImagingStudies name it as their Endpoint.
+    pub dicomweb_base: Option<String>,
 }
 
 /// MLLP listener settings; the listener runs only when `listen` is set.
@@ -149,6 +152,7 @@ impl Default for SourceConfig {
             identifier_base: None,
             timezone: "+09:00".into(),
             hl7v2_default_charset: None,
+            dicomweb_base: None,
         }
     }
 }
@@ -265,6 +269,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "charset when MSH-18 is empty: ascii|latin1|utf8|iso2022jp|shift_jis",
     ),
     (
+        "TSUNAGI_DICOMWEB_BASE",
+        "DICOMweb base URL named as the ImagingStudy Endpoint",
+    ),
+    (
         "TSUNAGI_MLLP",
         "MLLP listen address, e.g. 127.0.0.1:2575 (off if unset)",
     ),
@@ -352,6 +360,7 @@ impl Config {
             "TSUNAGI_HL7V2_DEFAULT_CHARSET" => {
                 self.source.hl7v2_default_charset = Some(value.into())
             }
+            "TSUNAGI_DICOMWEB_BASE" => self.source.dicomweb_base = Some(value.into()),
             "TSUNAGI_MLLP" => self.mllp.listen = Some(value.into()),
             "TSUNAGI_MLLP_MAX_FRAME_BYTES" => self.mllp.max_frame_bytes = number(name, value)?,
             "TSUNAGI_MLLP_IDLE_TIMEOUT_SECS" => self.mllp.idle_timeout_secs = number(name, value)?,
@@ -437,6 +446,14 @@ impl Config {
                 return Err(refuse(
                     "source.hl7v2_default_charset",
                     format!("'{charset}' is not one of ascii, latin1, utf8, iso2022jp, shift_jis"),
+                ));
+            }
+        }
+        if let Some(base) = &source.dicomweb_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(refuse(
+                    "source.dicomweb_base",
+                    format!("'{base}' is not an http(s) URL"),
                 ));
             }
         }

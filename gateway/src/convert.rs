@@ -1,6 +1,7 @@
 //! `tsunagi convert`: legacy files → FHIR transaction Bundles on stdout, one JSON line per
-//! Bundle; the conversion report on stderr or in `--report FILE`. Exit 0 when everything
-//! converted, 2 when some input failed (the rest is still printed), 1 on usage errors.
+//! Bundle (one per HL7 v2 message; one per DICOM path: a file, folder, DICOMDIR or zip); the
+//! conversion report on stderr or in `--report FILE`. Exit 0 when everything converted, 2 when
+//! some input failed (the rest is still printed), 1 on usage errors.
 
 use crate::cli::ConvertArgs;
 use crate::config::Config;
@@ -8,7 +9,9 @@ use crate::ingest::{SourceFormat, SourceSettings};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::ExitCode;
+use tsunagi_adapters::dicom::convert_path;
 use tsunagi_adapters::hl7v2::convert_all;
+use tsunagi_adapters::Conversion;
 
 /// Runs `tsunagi convert`.
 pub fn run(args: &ConvertArgs) -> ExitCode {
@@ -23,8 +26,29 @@ pub fn run(args: &ConvertArgs) -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut report = Vec::new();
     let mut failed = false;
+    let dicom = SourceFormat::named(&args.from) == Some(SourceFormat::Dicom);
     for path in &args.files {
         let file = path.display().to_string();
+        if dicom {
+            let converted = convert_path(path, &settings.context, &settings.dicom, &mut |_| {});
+            let mut entry = json!({"file": file});
+            match converted {
+                Ok(converted) => {
+                    if write_bundle(&mut out, &converted.conversion, args.pretty).is_err() {
+                        return ExitCode::from(1);
+                    }
+                    let summary = converted.summary;
+                    failed |= converted.conversion.report.has_errors() || summary.files_skipped > 0;
+                    entry["report"] = converted.conversion.report.to_json();
+                }
+                Err(error) => {
+                    failed = true;
+                    entry["error"] = Value::String(error.to_string());
+                }
+            }
+            report.push(entry);
+            continue;
+        }
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -43,14 +67,7 @@ pub fn run(args: &ConvertArgs) -> ExitCode {
                 json!({"file": file, "message": raw.ordinal, "byteOffset": raw.byte_offset});
             match result {
                 Ok(conversion) => {
-                    let written = if args.pretty {
-                        serde_json::to_string_pretty(&conversion.bundle())
-                            .map_or(Ok(()), |text| writeln!(out, "{text}"))
-                    } else {
-                        out.write_all(&conversion.bundle_json)
-                            .and_then(|()| out.write_all(b"\n"))
-                    };
-                    if written.is_err() {
+                    if write_bundle(&mut out, &conversion, args.pretty).is_err() {
                         return ExitCode::from(1);
                     }
                     failed |= conversion.report.has_errors();
@@ -92,10 +109,28 @@ pub fn run(args: &ConvertArgs) -> ExitCode {
     }
 }
 
+/// One Bundle on `out`: a compact JSON line, or indented.
+fn write_bundle(
+    out: &mut impl Write,
+    conversion: &Conversion,
+    pretty: bool,
+) -> std::io::Result<()> {
+    if pretty {
+        let text = serde_json::to_string_pretty(&conversion.bundle())?;
+        writeln!(out, "{text}")
+    } else {
+        out.write_all(&conversion.bundle_json)?;
+        out.write_all(b"\n")
+    }
+}
+
 /// Source settings from `--config`, then the environment.
 fn settings_for(args: &ConvertArgs) -> Result<SourceSettings, String> {
     if SourceFormat::named(&args.from).is_none() {
-        return Err(format!("--from '{}': supported formats: hl7v2", args.from));
+        return Err(format!(
+            "--from '{}': supported formats: hl7v2, dicom",
+            args.from
+        ));
     }
     let config = Config::load(args.config.as_deref())?;
     config.validate().map_err(|error| error.to_string())?;

@@ -8,6 +8,7 @@
 use crate::config::SourceConfig;
 use crate::outcome::{Issue, Severity};
 use crate::GatewayError;
+use tsunagi_adapters::dicom::{DicomOptions, ScanError};
 use tsunagi_adapters::hl7v2::er7::{Charset, DecodeOptions};
 use tsunagi_adapters::hl7v2::{Hl7Error, Hl7Options};
 use tsunagi_adapters::report::{Report, Severity as ReportSeverity};
@@ -19,6 +20,8 @@ use tsunagi_profiles::{ParseLimits, Resource};
 pub enum SourceFormat {
     /// HL7 v2 ER7 messages (single, several, batch files, MLLP frames).
     Hl7v2,
+    /// DICOM Part 10 files (one file, or a zip of files, folders and DICOMDIRs).
+    Dicom,
 }
 
 impl SourceFormat {
@@ -26,6 +29,7 @@ impl SourceFormat {
     pub fn named(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
             "hl7v2" | "hl7" | "v2" => Some(SourceFormat::Hl7v2),
+            "dicom" | "dcm" => Some(SourceFormat::Dicom),
             _ => None,
         }
     }
@@ -35,11 +39,15 @@ impl SourceFormat {
         let mime = content_type
             .and_then(|value| value.split(';').next())
             .map(|value| value.trim().to_ascii_lowercase());
-        if matches!(
-            mime.as_deref(),
-            Some("x-application/hl7-v2+er7" | "application/hl7-v2")
-        ) {
-            return Some(SourceFormat::Hl7v2);
+        match mime.as_deref() {
+            Some("x-application/hl7-v2+er7" | "application/hl7-v2") => {
+                return Some(SourceFormat::Hl7v2)
+            }
+            Some("application/dicom" | "application/zip") => return Some(SourceFormat::Dicom),
+            _ => {}
+        }
+        if tsunagi_adapters::dicom::read::is_part10(bytes) {
+            return Some(SourceFormat::Dicom);
         }
         let start = bytes
             .iter()
@@ -60,6 +68,8 @@ pub struct SourceSettings {
     pub context: SourceContext,
     /// HL7 v2 decoding options (default character set, limits).
     pub hl7: Hl7Options,
+    /// DICOM options (the DICOMweb base for Endpoint resources, scan limits).
+    pub dicom: DicomOptions,
 }
 
 impl SourceSettings {
@@ -85,6 +95,10 @@ impl SourceSettings {
         SourceSettings {
             context,
             hl7: Hl7Options { decode },
+            dicom: DicomOptions {
+                dicomweb_base: source.dicomweb_base.clone(),
+                ..DicomOptions::default()
+            },
         }
     }
 }
@@ -146,6 +160,16 @@ impl From<Hl7Error> for GatewayError {
             message: error.to_string(),
             location,
             unsupported,
+        }
+    }
+}
+
+impl From<ScanError> for GatewayError {
+    fn from(error: ScanError) -> Self {
+        GatewayError::Conversion {
+            message: error.to_string(),
+            location: Some("body".into()),
+            unsupported: false,
         }
     }
 }

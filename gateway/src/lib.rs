@@ -15,6 +15,8 @@ pub mod error;
 pub mod fhir;
 pub mod http;
 pub mod ingest;
+pub mod ingest_cli;
+pub mod links;
 pub mod mllp;
 pub mod outcome;
 pub mod service;

@@ -9,7 +9,8 @@ use crate::fhir::bundle::{
 use crate::fhir::capability::capability_statement;
 use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
-use crate::ingest::{checked_bundle, SourceSettings};
+use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
+use crate::links::link_entries;
 use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
 use crate::GatewayError;
 use serde_json::Value;
@@ -63,9 +64,35 @@ impl Gateway {
 
     /// Stores one converted message as one transaction (all or nothing) after the R4 check,
     /// and returns the transaction-response Bundle.
-    pub async fn ingest(&self, conversion: &Conversion) -> Result<Value, GatewayError> {
+    pub async fn ingest(
+        &self,
+        conversion: &Conversion,
+        source: SourceFormat,
+    ) -> Result<Value, GatewayError> {
         let bundle = checked_bundle(conversion)?;
-        self.process_bundle(bundle, PreferReturn::Minimal).await
+        let (kind, entries) = parse_bundle(
+            bundle,
+            self.config.limits.max_bundle_entries,
+            &self.base_url,
+        )?;
+        let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let now = Instant::now();
+        let outcomes = self
+            .store
+            .transact(move |tx| {
+                link_entries(tx, &mut entries, source)?;
+                run_transaction(tx, entries, now)
+            })
+            .await?;
+        self.remember(&outcomes);
+        let results: Vec<Result<EntryOutcome, GatewayError>> =
+            outcomes.into_iter().map(Ok).collect();
+        Ok(response_bundle(
+            kind,
+            &results,
+            &self.base_url,
+            PreferReturn::Minimal,
+        ))
     }
 
     /// The absolute base URL (for `Location`, `fullUrl`, links).

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests that read the public samples under `shared/data/`
-//! (beside the repository, never copied into it).
+//! (beside the repository, never copied into it), and pydicom as a reference reader.
 #![allow(dead_code)]
+
+pub mod pydicom;
 
 use std::path::{Path, PathBuf};
 

@@ -22,6 +22,7 @@ use actix_web::web::{Bytes, Data, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use tsunagi_adapters::dicom::convert_bytes;
 use tsunagi_adapters::hl7v2::convert_all;
 use tsunagi_adapters::Conversion;
 
@@ -36,7 +37,7 @@ pub async fn convert(
 ) -> HttpResponse {
     let http_request = request.clone();
     answer(&request, |context| async move {
-        let messages = read_and_convert(&http_request, &context, &gateway, payload).await?;
+        let (_, messages) = read_and_convert(&http_request, &context, &gateway, payload).await?;
         let with_report = param(&context, "report") == Some("true");
         let body = if messages.len() == 1 {
             let conversion = messages
@@ -75,14 +76,15 @@ pub async fn ingest(
 ) -> HttpResponse {
     let http_request = request.clone();
     answer(&request, |context| async move {
-        let messages = read_and_convert(&http_request, &context, &gateway, payload).await?;
+        let (format, messages) =
+            read_and_convert(&http_request, &context, &gateway, payload).await?;
         let single = messages.len() == 1;
         let mut parameters = Vec::with_capacity(messages.len());
         for (index, converted) in messages {
             let mut parts = vec![json!({"name": "index", "valueInteger": index})];
             let stored = match converted {
                 Ok(conversion) => gateway
-                    .ingest(&conversion)
+                    .ingest(&conversion, format)
                     .await
                     .map(|response| (response, report_issues(&conversion.report))),
                 Err(error) => Err(error),
@@ -115,23 +117,24 @@ pub async fn ingest(
 }
 
 /// Reads the body under the size limit, picks the source format and converts every message
-/// in it (off the HTTP worker when the body is large).
+/// in it (off the HTTP worker when the body is large). A DICOM body (one Part 10 file, or a
+/// zip of files, folders and DICOMDIRs) is one unit: one Bundle for all its studies.
 async fn read_and_convert(
     request: &HttpRequest,
     context: &Context,
     gateway: &Data<Gateway>,
     payload: Payload,
-) -> Result<Vec<Converted>, GatewayError> {
+) -> Result<(SourceFormat, Vec<Converted>), GatewayError> {
     let body: Bytes = read_body(request, payload, gateway.config().limits.max_body_bytes).await?;
     let content_type = header_text(request, header::CONTENT_TYPE);
     let format = match param(context, "source") {
         Some(name) => SourceFormat::named(name).ok_or_else(|| GatewayError::UnknownParameter {
             name: "source".into(),
-            reason: format!("'{name}' is not a supported source format (hl7v2)"),
+            reason: format!("'{name}' is not a supported source format (hl7v2, dicom)"),
         })?,
         None => SourceFormat::detect(content_type, &body).ok_or_else(|| {
             GatewayError::UnsupportedMediaType(format!(
-                "{} (give ?source=hl7v2 or send an HL7 v2 message)",
+                "{} (give ?source=hl7v2 or ?source=dicom, or send an HL7 v2 message or DICOM file)",
                 content_type.unwrap_or("no content type")
             ))
         })?,
@@ -144,6 +147,10 @@ async fn read_and_convert(
                 .into_iter()
                 .map(|(raw, result)| (raw.ordinal, result.map_err(GatewayError::from)))
                 .collect(),
+            SourceFormat::Dicom => {
+                let converted = convert_bytes(&body, "body", &settings.context, &settings.dicom)?;
+                vec![(1, Ok(converted.conversion))]
+            }
         };
         Ok(converted)
     })
@@ -155,7 +162,7 @@ async fn read_and_convert(
             unsupported: false,
         });
     }
-    Ok(messages)
+    Ok((format, messages))
 }
 
 fn param<'a>(context: &'a Context, name: &str) -> Option<&'a str> {

@@ -3,6 +3,7 @@
 
 use super::frame::{framed, FrameError, FrameLimits, FrameReader};
 use crate::clock::Instant;
+use crate::ingest::SourceFormat;
 use crate::{Gateway, GatewayError};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,7 +99,7 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
             Err(error) => return reply(AckCode::Error, None, "207", &error.to_string()),
         }
     }
-    match gateway.ingest(&conversion).await {
+    match gateway.ingest(&conversion, SourceFormat::Hl7v2).await {
         Ok(_) => accepted(),
         Err(error @ GatewayError::Conversion { .. }) => {
             tracing::warn!(%error, "MLLP message refused");

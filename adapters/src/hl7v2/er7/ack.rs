@@ -190,24 +190,24 @@ fn write_ack(
     let msh_fields = [
         d.encoding_characters(),
         // The receiver of the original replies: sender and receiver swap places.
-        header.sending_application.to_owned(),
-        header.sending_facility.to_owned(),
-        header.receiving_application.to_owned(),
-        header.receiving_facility.to_owned(),
+        printable(header.sending_application).into_owned(),
+        printable(header.sending_facility).into_owned(),
+        printable(header.receiving_application).into_owned(),
+        printable(header.receiving_facility).into_owned(),
         escape(&printable(message_time), d).into_owned(),
         String::new(),
         message_type,
         escape(&printable(control_id), d).into_owned(),
-        header.processing_id.to_owned(),
-        header.version.to_owned(),
+        printable(header.processing_id).into_owned(),
+        printable(header.version).into_owned(),
         String::new(),
         String::new(),
         String::new(),
         String::new(),
         String::new(),
-        header.charset.to_owned(),
+        printable(header.charset).into_owned(),
         String::new(),
-        header.charset_scheme.to_owned(),
+        printable(header.charset_scheme).into_owned(),
     ];
     out.push_str("MSH");
     push_fields(&mut out, d, &msh_fields);
@@ -215,7 +215,10 @@ fn write_ack(
     push_fields(
         &mut out,
         d,
-        &[code.as_str().to_owned(), original_control_id.to_owned()],
+        &[
+            code.as_str().to_owned(),
+            printable(original_control_id).into_owned(),
+        ],
     );
     if let Some(error) = error {
         let code = escape(error.hl7_error_code, d);
@@ -236,8 +239,8 @@ fn write_ack(
     out
 }
 
-/// `text` with control characters (ESC, SO, NUL, …) replaced by `?`. Error texts and ids
-/// can quote bytes of a broken message; echoed raw, an ESC or SO would switch character
+/// `text` with control characters (ESC, SO, NUL, …) replaced by `?`. Error texts, ids and the
+/// echoed MSH fields can quote bytes of a broken message; echoed raw, an ESC or SO would switch character
 /// sets in the receiver's decoder. Line ends were escaped before this point.
 fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     if text.chars().any(char::is_control) {
