@@ -52,8 +52,13 @@ pub fn run(args: &IngestArgs) -> ExitCode {
     let runtime = actix_web::rt::System::new();
     for path in &args.paths {
         let shown = path.display().to_string();
+        let mut shown_at = 0;
         let mut progress = |step: Progress| {
-            if !args.quiet && step.files_scanned.is_multiple_of(64) {
+            if !args.quiet
+                && step.files_scanned != shown_at
+                && step.files_scanned.is_multiple_of(64)
+            {
+                shown_at = step.files_scanned;
                 eprint!(
                     "\r{shown}: {} files scanned, {} studies found",
                     step.files_scanned, step.studies_found

@@ -224,3 +224,96 @@ async fn a_body_without_dicom_is_refused_with_a_reason() {
     assert!(text.contains("no DICOM instance"), "{text}");
     assert!(text.contains("body"), "the file is named: {text}");
 }
+
+/// One CT image of the CD: it names its order only by accession number.
+fn one_image() -> Vec<u8> {
+    std::fs::read(cd_folder().join("DICOM/PT000000/ST000000/SE000001/IM000000")).expect("image")
+}
+
+/// The order without the Study Instance UID (IPC-3 empty), as a RIS sends it before the
+/// modality has assigned one.
+fn order_without_study_uid() -> Vec<u8> {
+    let text = String::from_utf8(hl7v2_message(ORDER)).expect("UTF-8 order");
+    text.replace("|2.25.242931351433840856749954237589344604421|", "||")
+        .into_bytes()
+}
+
+async fn based_on_references(server: &TestServer, study_id: &str) -> Vec<String> {
+    let (status, study) = server.get_json(&format!("ImagingStudy/{study_id}")).await;
+    assert_eq!(status, 200, "{study}");
+    study["basedOn"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item["reference"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_finds_its_stored_order_by_accession_number() {
+    let server = TestServer::start();
+    let order = converted(
+        &server,
+        "x-application/hl7-v2+er7",
+        order_without_study_uid(),
+    )
+    .await;
+    let order_id = ids_in(&order, "ServiceRequest").remove(0);
+    let image = converted(&server, "application/dicom", one_image()).await;
+    let study_id = ids_in(&image, "ImagingStudy").remove(0);
+    let logical = &image["entry"][1]["resource"]["basedOn"][0];
+    assert!(
+        logical.get("reference").is_none(),
+        "converted alone it names the order by accession: {logical}"
+    );
+
+    let (status, body) = post(
+        &server,
+        "$ingest",
+        "x-application/hl7-v2+er7",
+        order_without_study_uid(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(&server, "$ingest", "application/dicom", one_image()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        based_on_references(&server, &study_id).await,
+        [format!("ServiceRequest/{order_id}")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_order_joins_the_stored_image_by_accession_number() {
+    let server = TestServer::start();
+    let image = converted(&server, "application/dicom", one_image()).await;
+    let study_id = ids_in(&image, "ImagingStudy").remove(0);
+    let (status, body) = post(&server, "$ingest", "application/dicom", one_image()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(based_on_references(&server, &study_id).await.is_empty());
+
+    let order = converted(
+        &server,
+        "x-application/hl7-v2+er7",
+        order_without_study_uid(),
+    )
+    .await;
+    let order_id = ids_in(&order, "ServiceRequest").remove(0);
+    let (status, body) = post(
+        &server,
+        "$ingest",
+        "x-application/hl7-v2+er7",
+        order_without_study_uid(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        based_on_references(&server, &study_id).await,
+        [format!("ServiceRequest/{order_id}")]
+    );
+    let (_, study) = server.get_json(&format!("ImagingStudy/{study_id}")).await;
+    assert_eq!(
+        study["numberOfInstances"], 1,
+        "the image is still there: {study}"
+    );
+}

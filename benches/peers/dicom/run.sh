@@ -4,8 +4,10 @@
 # full headers, 16x16 pixels; N = $1, default 2000):
 #   - PyPI pydicom 3.0.2:  dcmread(stop_before_pixels=True) of every file, grouped into
 #                          studies and series as a converter would (pydicom_scan.py)
-#   - tsunagi:             $CARGO_TARGET_DIR/release/tsunagi convert --from dicom DIR > /dev/null
-#                          (built with `cargo build --release -p tsunagi-gateway` if missing)
+#   - tsunagi:             the DICOM adapter's conversion of DIR to one Bundle, exactly what
+#                          `tsunagi convert --from dicom DIR` runs, through the example
+#                          $CARGO_TARGET_DIR/release/examples/dicom_scan (a release build of
+#                          the adapters crate alone; the gateway's release build is much longer)
 # Each runs PEER_RUNS (default 3) times; the best run counts, and the peak RSS is the largest
 # of the runs (GNU /usr/bin/time, else Python's getrusage). Tsunagi is timed as a whole
 # process; pydicom by its own scan loop (pydicom_scan.py's "files_per_s", leaving out
@@ -28,7 +30,7 @@ root="$(cd "$here/../../.." && pwd)"
 count="${1:-2000}"
 runs="${PEER_RUNS:-3}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-tsunagi="$target/release/tsunagi"
+tsunagi="$target/release/examples/dicom_scan"
 pydicom_version="3.0.2"
 pydicom_wheel="pydicom-$pydicom_version-py3-none-any.whl"
 pydicom_sha256="abf971a5440f84dbaf42c4b6758e30e62480902584f8b270b9a5d146e278a07b"
@@ -119,11 +121,9 @@ print(max(json.loads(line)["files_per_s"] for line in open(sys.argv[1])))
 echo "pydicom_scan files/s $pydicom_rate peak_rss_kb $pydicom_rss" \
     "(whole process $(rate "$pydicom_seconds"))"
 
-if [ ! -x "$tsunagi" ]; then
-    echo "building $tsunagi" >&2
-    (cd "$root" && cargo build --release -p tsunagi-gateway >&2)
-fi
-result="$(best_of /dev/null "$tsunagi" convert --from dicom "$folder")"
+echo "building $tsunagi" >&2
+(cd "$root" && cargo build --quiet --release -p tsunagi-adapters --example dicom_scan >&2)
+result="$(best_of /dev/null "$tsunagi" "$folder")"
 tsunagi_seconds="${result% *}"
 tsunagi_rss="${result#* }"
 echo "tsunagi_convert files/s $(rate "$tsunagi_seconds") peak_rss_kb $tsunagi_rss"
