@@ -5,6 +5,9 @@
 //! `TSUNAGI_BLESS=1 cargo test -p tsunagi-adapters --test dicom_golden` rewrites the expected
 //! files; review every change by eye before committing it.
 
+mod common;
+
+use common::golden::check_or_bless;
 use std::fs;
 use std::path::{Path, PathBuf};
 use tsunagi_adapters::dicom::{convert_path, DicomOptions};
@@ -77,31 +80,16 @@ fn outputs(name: &str, input: &Path) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn every_case_matches_its_golden_files() {
-    let bless = std::env::var_os("TSUNAGI_BLESS").is_some();
     let cases = cases();
     assert!(
         cases.len() >= 3,
         "expected the generated media and single files, found {}",
         cases.len()
     );
-    let mut failures = Vec::new();
-    for (name, input) in &cases {
-        for (path, actual) in outputs(name, input) {
-            if bless {
-                fs::write(&path, &actual).expect("write golden file");
-                continue;
-            }
-            match fs::read_to_string(&path) {
-                Ok(expected) if expected == actual => {}
-                Ok(_) => failures.push(format!("{} differs", path.display())),
-                Err(_) => failures.push(format!("{} is missing", path.display())),
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (rerun with TSUNAGI_BLESS=1 and review the diff):\n{}",
-        failures.join("\n")
+    let outputs = cases.iter().flat_map(|(name, input)| outputs(name, input));
+    check_or_bless(
+        outputs,
+        "TSUNAGI_BLESS=1 cargo test -p tsunagi-adapters --test dicom_golden",
     );
 }
 

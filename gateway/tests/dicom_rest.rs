@@ -57,16 +57,7 @@ async fn post(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(operation))
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("request sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.post_bytes(operation, content_type, body).await
 }
 
 async fn ingest_cd(server: &TestServer) -> Value {

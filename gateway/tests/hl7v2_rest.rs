@@ -12,16 +12,9 @@ const IMAGING: &str = "omi_z23_ct_performed.hl7";
 const REPORT: &str = "oru_r01_ct_report.hl7";
 
 async fn post_raw(server: &TestServer, operation: &str, body: Vec<u8>) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(operation))
-        .header("Content-Type", "x-application/hl7-v2+er7")
-        .body(body)
-        .send()
+    server
+        .post_bytes(operation, "x-application/hl7-v2+er7", body)
         .await
-        .expect("request sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// The distinct ids of `res_type` the store has ever held.

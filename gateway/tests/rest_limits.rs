@@ -7,16 +7,7 @@ use common::TestServer;
 use serde_json::Value;
 
 async fn post_raw(server: &TestServer, content_type: &str, body: String) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url("Patient"))
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("request sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    server.post_bytes("Patient", content_type, body).await
 }
 
 async fn still_serving_and_empty(server: &TestServer) {

@@ -2,6 +2,7 @@
 //! (beside the repository, never copied into it), and pydicom as a reference reader.
 #![allow(dead_code)]
 
+pub mod golden;
 pub mod pydicom;
 
 use std::path::{Path, PathBuf};

@@ -82,6 +82,28 @@ impl TestServer {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
+    /// POSTs raw bytes with a content type to `path`; status and JSON body (`null` if none).
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Sends FHIR JSON with `method` to `path`.
     pub async fn send_json(
         &self,
