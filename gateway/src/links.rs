@@ -37,6 +37,11 @@ pub fn link_entries(
         let Target::Instance(res_type, id) = &entry.request.target else {
             continue;
         };
+        let touched = matches!(res_type.as_str(), "ImagingStudy" | "DiagnosticReport")
+            || (res_type == "Patient" && source == SourceFormat::Dicom);
+        if !touched {
+            continue;
+        }
         let (res_type, id) = (res_type.clone(), id.clone());
         let Some(resource) = entry.request.resource.as_mut() else {
             continue;
@@ -46,17 +51,16 @@ pub fn link_entries(
         if matches!(res_type.as_str(), "ImagingStudy" | "DiagnosticReport") {
             changed |= resolve_based_on(tx, &mut value, &orders)?;
         }
-        if let Some(stored) = stored_value(tx, &res_type, &id)? {
-            match res_type.as_str() {
-                "ImagingStudy" => {
-                    merge_imaging_study(&mut value, &stored);
-                    changed = true;
-                }
-                "Patient" if source == SourceFormat::Dicom => {
-                    keep_stored_elements(&mut value, &stored);
-                    changed = true;
-                }
-                _ => {}
+        // Only these two are merged; every other resource is replaced as sent, without a read.
+        let merge: Option<fn(&mut Value, &Value)> = match res_type.as_str() {
+            "ImagingStudy" => Some(merge_imaging_study),
+            "Patient" if source == SourceFormat::Dicom => Some(keep_stored_elements),
+            _ => None,
+        };
+        if let Some(merge) = merge {
+            if let Some(stored) = stored_value(tx, &res_type, &id)? {
+                merge(&mut value, &stored);
+                changed = true;
             }
         }
         if changed {

@@ -203,7 +203,11 @@ fn patient(
     out.insert("meta".into(), json!({ "profile": [JP_PATIENT] }));
     let mut identifiers = Vec::new();
     if let Some(value) = &info.id {
-        identifiers.push(identifier(Some("MR"), &ctx.system("patient-id"), value));
+        let mut key = identifier(Some("MR"), &ctx.system("patient-id"), value);
+        if let Some(issuer) = &info.issuer {
+            key["assigner"] = json!({ "display": issuer });
+        }
+        identifiers.push(key);
         if let Some(code) = &ctx.institution_code {
             identifiers.push(identifier(
                 None,
