@@ -26,9 +26,23 @@ pub enum Command {
     Serve(ServeArgs),
     /// Convert legacy exports to FHIR transaction Bundles on stdout (stores nothing).
     Convert(ConvertArgs),
+    /// Rebuild the search index of every stored resource (after the definitions change).
+    Reindex(ReindexArgs),
     /// Convert legacy files and store them in the configured store (DICOM media: a file, a
     /// folder, a DICOMDIR or a zip), with a progress line and a summary.
     Ingest(IngestArgs),
+}
+
+/// `tsunagi reindex`.
+#[derive(Debug, Args)]
+#[command(after_help = env_help())]
+pub struct ReindexArgs {
+    /// TOML configuration file (the same one `serve` reads).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file (overrides the configuration).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<String>,
 }
 
 /// `tsunagi ingest --from dicom PATH…`.
@@ -130,6 +144,7 @@ pub fn run() -> ExitCode {
         },
         Command::Convert(args) => crate::convert::run(&args),
         Command::Ingest(args) => crate::ingest_cli::run(&args),
+        Command::Reindex(args) => reindex(&args),
     }
 }
 
@@ -159,6 +174,44 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
     Ok(config)
 }
 
+/// `tsunagi reindex`: opens the configured store and rebuilds every search index entry.
+fn reindex(args: &ReindexArgs) -> ExitCode {
+    let mut config = match Config::load(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("tsunagi reindex: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(db) = &args.db {
+        config.db = db.clone();
+    }
+    let store: Arc<dyn Store> = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            eprintln!(
+                "tsunagi reindex: cannot open the store {}: {error}",
+                config.db
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let gateway = Gateway::new(config, store);
+    let result = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
+        eprint!("\r{done} resources indexed");
+    }));
+    match result {
+        Ok(done) => {
+            eprintln!("\r{done} resources indexed");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("\ntsunagi reindex: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
 /// Sets up logging to stderr.
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TSUNAGI_LOG")
@@ -174,13 +227,27 @@ pub fn init_logging(format: LogFormat) {
 
 fn serve(config: Config) -> ExitCode {
     init_logging(config.log_format);
-    let store: Arc<dyn Store> = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
-        Ok(store) => Arc::new(store),
+    let (store, needs_reindex) = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
+        Ok(store) => {
+            let needs_reindex = store.needs_reindex();
+            (Arc::new(store) as Arc<dyn Store>, needs_reindex)
+        }
         Err(error) => {
             tracing::error!(db = %config.db, %error, "cannot open the store");
             return ExitCode::from(1);
         }
     };
+    if needs_reindex {
+        tracing::info!("the store predates the search index: indexing every resource first");
+        let gateway = Gateway::new(config.clone(), Arc::clone(&store));
+        let indexed = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
+            tracing::info!(done, "indexed");
+        }));
+        if let Err(error) = indexed {
+            tracing::error!(%error, "re-indexing failed");
+            return ExitCode::from(1);
+        }
+    }
     let listener = match TcpListener::bind(&config.listen) {
         Ok(listener) => listener,
         Err(error) => {

@@ -19,6 +19,7 @@ pub mod ingest_cli;
 pub mod links;
 pub mod mllp;
 pub mod outcome;
+pub mod search;
 pub mod service;
 pub mod store;
 

@@ -80,11 +80,11 @@ pub fn link_entries(
         .filter(|(_, key)| key.accession)
     {
         let criteria = Criteria {
-            ids: Vec::new(),
             identifiers: vec![vec![TokenMatch {
                 system: Some(accession.system.clone()),
                 value: Some(accession.value.clone()),
             }]],
+            ..Criteria::default()
         };
         for study_id in tx.find("ImagingStudy", &criteria, MAX_JOINED_STUDIES)? {
             if in_bundle.contains(&study_id) || joined_studies.iter().any(|(id, _)| *id == study_id)
@@ -212,11 +212,11 @@ fn resolve_based_on(
             Some(id) => Some(id),
             None => {
                 let criteria = Criteria {
-                    ids: Vec::new(),
                     identifiers: vec![vec![TokenMatch {
                         system: Some(key.system.clone()),
                         value: Some(key.value.clone()),
                     }]],
+                    ..Criteria::default()
                 };
                 let matches = tx.find("ServiceRequest", &criteria, 2)?;
                 // Two orders with one accession number: leave it to a person.

@@ -11,11 +11,13 @@ use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
 use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
 use crate::links::link_entries;
+use crate::search::{parse_search, run_search, PageRequest, SearchPages};
 use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
 use crate::GatewayError;
 use serde_json::Value;
 use std::sync::Arc;
 use tsunagi_adapters::Conversion;
+use tsunagi_profiles::search::{extract_index, SearchParameters};
 use tsunagi_profiles::{ParseLimits, Resource};
 
 /// One running FHIR server's state: configuration, store, cache.
@@ -26,6 +28,7 @@ pub struct Gateway {
     base_url: String,
     capability: Value,
     source: SourceSettings,
+    pages: SearchPages,
 }
 
 /// A history request's parameters after validation.
@@ -49,7 +52,101 @@ impl Gateway {
             store,
             base_url,
             capability,
+            pages: SearchPages::default(),
         }
+    }
+
+    /// Rebuilds the search index of every current resource from the definitions, in
+    /// transactions of 500 resources; `progress` gets the running count. Returns the count.
+    pub async fn reindex(&self, progress: &mut dyn FnMut(usize)) -> Result<usize, GatewayError> {
+        let mut after: Option<(String, String)> = None;
+        let mut done = 0;
+        loop {
+            let batch = self.store.current_after(after.clone(), 500).await?;
+            let Some(last) = batch.last().cloned() else {
+                return Ok(done);
+            };
+            done += batch.len();
+            self.store
+                .transact(move |tx| {
+                    for (res_type, id) in &batch {
+                        let Some(stored) = tx.current(res_type, id)? else {
+                            continue;
+                        };
+                        let Some(body) = stored.body.as_deref() else {
+                            continue;
+                        };
+                        let value: Value = serde_json::from_slice(body).map_err(|error| {
+                            crate::store::StoreError::Backend(format!(
+                                "stored {res_type}/{id} is not JSON: {error}"
+                            ))
+                        })?;
+                        tx.reindex(res_type, id, &extract_index(&value))?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            progress(done);
+            after = Some(last);
+        }
+    }
+
+    /// The search parameter definitions searches and indexes use.
+    pub fn definitions(&self) -> &'static SearchParameters {
+        SearchParameters::r4()
+    }
+
+    /// Runs a search of `res_type` with the decoded query `params` (a first page), or the next
+    /// page of a remembered search (`_getpages` among `params`), and returns the Bundle.
+    pub async fn search(
+        &self,
+        res_type: Option<&str>,
+        params: &[(String, String)],
+        lenient: bool,
+    ) -> Result<Value, GatewayError> {
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let limits = &self.config.limits;
+        let count = match param("_count") {
+            Some(text) => text.trim().parse::<usize>().map_err(|_| {
+                GatewayError::invalid(format!("_count '{text}' is not a number"), "_count")
+            })?,
+            None => limits.default_page_size,
+        }
+        .min(limits.max_page_size);
+        let offset = match param("_offset") {
+            Some(text) => text.trim().parse::<usize>().map_err(|_| {
+                GatewayError::invalid(format!("_offset '{text}' is not a number"), "_offset")
+            })?,
+            None => 0,
+        };
+        let key = param("_getpages").map(str::to_owned);
+        let request = match (&key, res_type) {
+            (Some(_), _) => None,
+            (None, Some(res_type)) => {
+                Some(parse_search(self.definitions(), res_type, params, lenient)?)
+            }
+            (None, None) => {
+                return Err(GatewayError::invalid(
+                    "a search needs a resource type (GET [base]/[type]?…)",
+                    "url",
+                ))
+            }
+        };
+        let page = PageRequest { key, offset, count };
+        run_search(
+            self.store.as_ref(),
+            &self.pages,
+            self.definitions(),
+            request,
+            page,
+            &self.base_url,
+        )
+        .await
     }
 
     /// The configuration it runs with.

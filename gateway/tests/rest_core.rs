@@ -339,12 +339,17 @@ async fn conditional_create_update_and_delete_match_on_identifier() {
     let (status, _) = server.get_json(&format!("Patient/{e2_id}")).await;
     assert_eq!(status, 410);
 
+    // Criteria are FHIR search: an unknown parameter is refused by name.
     let unsupported = server
-        .send_json(Method::PUT, "Patient?name=Abe", &patient(None, "Abe", "E4"))
+        .send_json(
+            Method::PUT,
+            "Patient?shoe-size=42",
+            &patient(None, "Abe", "E4"),
+        )
         .await;
     assert_eq!(unsupported.status(), 400);
     let outcome: Value = unsupported.json().await.unwrap();
-    assert_eq!(outcome["issue"][0]["expression"][0], "name");
+    assert_eq!(outcome["issue"][0]["expression"][0], "shoe-size");
 }
 
 #[tokio::test]

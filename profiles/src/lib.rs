@@ -3,17 +3,20 @@
 //! Everything above this crate sees FHIR resources as [`Resource`] — a JSON object that fhirbolt
 //! has accepted in strict mode — and parses or writes them through the small, non-generic
 //! functions here. The crate also guards what fhirbolt does not: input size, nesting depth and
-//! XML DOCTYPE/ENTITY declarations. Later it will hold FHIR packages, profile validation and
-//! FHIRPath. It does no IO and never panics on input.
+//! XML DOCTYPE/ENTITY declarations. It also holds the FHIRPath subset search needs
+//! ([`fhirpath`]) and the search definitions and index extraction ([`search`]); FHIR packages
+//! and profile validation come later. It does no IO and never panics on input.
 #![forbid(unsafe_code)]
 
 mod codec;
 mod error;
+pub mod fhirpath;
 mod json_guard;
 mod limits;
 mod narrative;
 mod resource;
 mod resource_types;
+pub mod search;
 mod xml_guard;
 
 pub use codec::Format;

@@ -13,6 +13,7 @@ use crate::GatewayError;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
+use tsunagi_profiles::search::extract_index;
 use tsunagi_profiles::{parse_json_value, ParseLimits, Resource};
 
 /// Whether a Bundle is all-or-nothing.
@@ -183,6 +184,8 @@ struct Pending {
     res_type: String,
     id: String,
     identifiers: Vec<IdentifierKey>,
+    /// The resource, for search criteria beyond `identifier`/`_id` (indexed on demand).
+    resource: Value,
 }
 
 /// What the identity pass learns about a transaction.
@@ -202,8 +205,14 @@ impl Identities {
         self.pending
             .iter()
             .filter(|pending| {
-                pending.res_type == res_type
-                    && criteria_match(criteria, &pending.id, &pending.identifiers)
+                pending.res_type == res_type && {
+                    let entries = if criteria.clauses.is_empty() {
+                        Vec::new()
+                    } else {
+                        extract_index(&pending.resource)
+                    };
+                    criteria_match(criteria, &pending.id, &pending.identifiers, &entries)
+                }
             })
             .map(|pending| pending.id.clone())
             .collect()
@@ -275,7 +284,7 @@ fn resolve_conditional_reference(
     res_type: &str,
     query: &str,
 ) -> Result<String, GatewayError> {
-    let criteria = parse_criteria(query, "resource")?;
+    let criteria = parse_criteria(res_type, query, "resource")?;
     let mut matches = tx.find(res_type, &criteria, 2)?;
     for id in identities.pending_matches(res_type, &criteria) {
         if !matches.contains(&id) {
@@ -327,7 +336,7 @@ fn assign_identity(
                     // Already stored: the create answers with it (200) and writes nothing.
                     Some(id) => Some(id),
                     None => {
-                        let criteria = parse_criteria(&query, "request.ifNoneExist")?;
+                        let criteria = parse_criteria(&res_type, &query, "request.ifNoneExist")?;
                         match identities.pending_matches(&res_type, &criteria).as_slice() {
                             [] => None,
                             // Created by an earlier entry: answer with it, write nothing.
@@ -382,6 +391,7 @@ fn assign_identity(
             res_type,
             id,
             identifiers: identifier_keys(resource.as_value()),
+            resource: resource.as_value().clone(),
         });
     }
     if let Some(full_url) = &entry.full_url {

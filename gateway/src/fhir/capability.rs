@@ -2,8 +2,34 @@
 //! routes (keep [`TYPE_INTERACTIONS`] and [`SYSTEM_INTERACTIONS`] in step with `http::routes`;
 //! the REST tests exercise each one).
 
+use crate::search::parse::index_kind;
 use serde_json::{json, Value};
+use tsunagi_profiles::search::{SearchParamType, SearchParameters};
 use tsunagi_profiles::RESOURCE_TYPES;
+
+/// The search parameters a type supports (those with an index; composite and special ones are
+/// not listed because they are refused), with `searchInclude`/`searchRevInclude` from its
+/// reference parameters.
+fn search_capabilities(res_type: &str) -> (Vec<Value>, Vec<String>) {
+    let mut params = Vec::new();
+    let mut includes = vec![format!("{res_type}:*")];
+    for definition in SearchParameters::r4().for_type(res_type) {
+        if index_kind(definition.kind).is_none()
+            && !matches!(definition.code.as_str(), "_id" | "_lastUpdated")
+        {
+            continue;
+        }
+        if definition.kind == SearchParamType::Reference {
+            includes.push(format!("{res_type}:{}", definition.code));
+        }
+        params.push(json!({
+            "name": definition.code,
+            "definition": definition.url,
+            "type": definition.kind.as_str(),
+        }));
+    }
+    (params, includes)
+}
 
 /// Interactions served for every resource type.
 pub const TYPE_INTERACTIONS: &[&str] = &[
@@ -15,6 +41,7 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
     "history-instance",
     "history-type",
     "create",
+    "search-type",
 ];
 
 /// Whole-system interactions served.
@@ -28,6 +55,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
     let resources: Vec<Value> = RESOURCE_TYPES
         .iter()
         .map(|res_type| {
+            let (search_params, includes) = search_capabilities(res_type);
             json!({
                 "type": res_type,
                 "interaction": interactions(TYPE_INTERACTIONS),
@@ -39,6 +67,8 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
                 "conditionalUpdate": true,
                 "conditionalDelete": "single",
                 "referencePolicy": ["literal", "logical"],
+                "searchInclude": includes,
+                "searchParam": search_params,
             })
         })
         .collect();
@@ -55,7 +85,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
         "patchFormat": ["application/json-patch+json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Conditional create, update and delete match on 'identifier' and '_id'.",
+            "documentation": "Search: every parameter listed per type, with the modifiers :missing, :not and :text (token), :exact and :contains (string), :identifier and :[type] (reference), :below and :above (uri); chains, _has, _include/_revinclude (:iterate), _sort, _count, _total, _summary=count, _elements. Conditional create, update and delete use the same search.",
             "resource": resources,
             "interaction": interactions(SYSTEM_INTERACTIONS),
         }],

@@ -8,6 +8,7 @@ use crate::clock::Instant;
 use crate::store::{NewVersion, StoreTx, StoredVersion, WriteMethod};
 use crate::GatewayError;
 use serde_json::Value;
+use tsunagi_profiles::search::extract_index;
 use tsunagi_profiles::Resource;
 
 /// At most this many matches are fetched to tell "one" from "several".
@@ -66,7 +67,7 @@ fn create(
 ) -> Result<EntryOutcome, GatewayError> {
     let mut resource = body_of(&mut request, res_type)?;
     if let Some(query) = &request.if_none_exist {
-        let criteria = parse_criteria(query, "If-None-Exist")?;
+        let criteria = parse_criteria(res_type, query, "If-None-Exist")?;
         let matches = tx.find(res_type, &criteria, MATCH_PROBE)?;
         match matches.as_slice() {
             [] => {}
@@ -199,6 +200,7 @@ fn delete(
     tx.write(NewVersion {
         stored: stored.clone(),
         identifiers: Vec::new(),
+        search: Vec::new(),
     })?;
     Ok(written(204, stored))
 }
@@ -243,7 +245,7 @@ pub fn unique_match(
     query: &str,
     location: &str,
 ) -> Result<Option<String>, GatewayError> {
-    let criteria = parse_criteria(query, location)?;
+    let criteria = parse_criteria(res_type, query, location)?;
     let mut matches = tx.find(res_type, &criteria, MATCH_PROBE)?;
     match matches.len() {
         0 => Ok(None),
@@ -352,6 +354,7 @@ fn write_version(
 ) -> Result<StoredVersion, GatewayError> {
     resource.set_version_meta(&version.to_string(), &now.to_fhir());
     let identifiers = identifier_keys(resource.as_value());
+    let search = extract_index(resource.as_value());
     let stored = StoredVersion {
         res_type: resource.resource_type().to_owned(),
         id: resource.id().unwrap_or_default().to_owned(),
@@ -363,6 +366,7 @@ fn write_version(
     tx.write(NewVersion {
         stored: stored.clone(),
         identifiers,
+        search,
     })?;
     Ok(stored)
 }

@@ -31,10 +31,14 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
                 .route("/$ingest", web::post().to(super::operations::ingest))
                 .route("", web::post().to(bundle))
                 .route("/", web::post().to(bundle))
+                .route("", web::get().to(search_pages))
+                .route("/", web::get().to(search_pages))
+                .route("/{type}/_search", web::post().to(search_post))
                 .route("/{type}/_history", web::get().to(history_type))
                 .route("/{type}/{id}/_history", web::get().to(history_instance))
                 .route("/{type}/{id}/_history/{version}", web::get().to(vread))
                 .route("/{type}/{id}/_history/{version}", web::head().to(vread))
+                .route("/{type}", web::get().to(search_get))
                 .route("/{type}", web::post().to(create))
                 .route("/{type}", web::put().to(conditional_write))
                 .route("/{type}", web::patch().to(conditional_write))
@@ -350,6 +354,65 @@ async fn history_system(request: HttpRequest, gateway: Data<Gateway>) -> HttpRes
     answer(&request, |context| async move {
         let params = history_params(&context, &gateway, "_history".into())?;
         let bundle = gateway.history(HistoryScope::System, params).await?;
+        Ok(value_response(200, bundle, context.negotiated))
+    })
+    .await
+}
+
+/// `GET [base]/[type]?…`: a search.
+async fn search_get(
+    request: HttpRequest,
+    gateway: Data<Gateway>,
+    path: Path<String>,
+) -> HttpResponse {
+    answer(&request, |context| async move {
+        let res_type = resource_type(&path)?.to_owned();
+        let bundle = gateway
+            .search(Some(&res_type), &context.params, context.prefer.lenient)
+            .await?;
+        Ok(value_response(200, bundle, context.negotiated))
+    })
+    .await
+}
+
+/// `POST [base]/[type]/_search` with a form body (its parameters join the URL's).
+async fn search_post(
+    request: HttpRequest,
+    gateway: Data<Gateway>,
+    path: Path<String>,
+    payload: Payload,
+) -> HttpResponse {
+    let http_request = request.clone();
+    answer(&request, |context| async move {
+        let res_type = resource_type(&path)?.to_owned();
+        let content_type = header_text(&http_request, header::CONTENT_TYPE).unwrap_or_default();
+        if !content_type.starts_with("application/x-www-form-urlencoded") {
+            return Err(GatewayError::UnsupportedMediaType(format!(
+                "{content_type} (POST _search takes application/x-www-form-urlencoded)"
+            )));
+        }
+        let body = read_body(
+            &http_request,
+            payload,
+            gateway.config().limits.max_body_bytes,
+        )
+        .await?;
+        let mut params = context.params.clone();
+        params.extend(form_urlencoded::parse(&body).into_owned());
+        let bundle = gateway
+            .search(Some(&res_type), &params, context.prefer.lenient)
+            .await?;
+        Ok(value_response(200, bundle, context.negotiated))
+    })
+    .await
+}
+
+/// `GET [base]?_getpages=…&_offset=…`: a further page of a search.
+async fn search_pages(request: HttpRequest, gateway: Data<Gateway>) -> HttpResponse {
+    answer(&request, |context| async move {
+        let bundle = gateway
+            .search(None, &context.params, context.prefer.lenient)
+            .await?;
         Ok(value_response(200, bundle, context.negotiated))
     })
     .await

@@ -146,6 +146,7 @@ mod tests {
                 body: Some(format!(r#"{{"resourceType":"Patient","id":"{id}"}}"#).into()),
             },
             identifiers: Vec::new(),
+            search: Vec::new(),
         }
     }
 

@@ -7,9 +7,14 @@
 //! implements storage.
 
 mod group_commit;
+pub mod query;
 mod sqlite;
+mod sqlite_search;
 
+pub use query::{Clause, Condition, IndexKind, Prefix, SortKey, StringMatch, UriMatch};
 pub use sqlite::SqliteStore;
+pub use sqlite_search::approximate_range;
+pub use tsunagi_profiles::search::IndexEntry;
 
 use crate::clock::Instant;
 use crate::GatewayError;
@@ -88,6 +93,8 @@ pub struct NewVersion {
     pub stored: StoredVersion,
     /// Identifier index rows for the new current version (empty for a delete).
     pub identifiers: Vec<IdentifierKey>,
+    /// Search index entries of the new current version (empty for a delete).
+    pub search: Vec<IndexEntry>,
 }
 
 /// One `identifier` of a resource as indexed: system (`""` when absent) and value.
@@ -100,12 +107,27 @@ pub struct IdentifierKey {
 }
 
 /// What a conditional operation matches on. All criteria must hold (AND).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Criteria {
     /// `_id` values; the resource's id must be one of each list (comma = OR).
     pub ids: Vec<Vec<String>>,
     /// `identifier` tokens; one of each list must match (comma = OR).
     pub identifiers: Vec<Vec<TokenMatch>>,
+    /// Search clauses over the index tables (all must hold).
+    pub clauses: Vec<Clause>,
+}
+
+/// A search over the current, live resources of one type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchQuery {
+    /// The resource type.
+    pub res_type: String,
+    /// What the resources must meet.
+    pub criteria: Criteria,
+    /// The order (then newest first).
+    pub sort: Vec<SortKey>,
+    /// At most this many ids.
+    pub limit: usize,
 }
 
 /// One `identifier` search token: `system|value`, `|value`, `system|` or `value`.
@@ -201,6 +223,33 @@ pub trait Store: Send + Sync + 'static {
     async fn transact_boxed(&self, work: TxWork) -> Result<(), GatewayError>;
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Ids of the current, live resources meeting a search, in its order.
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<String>, StoreError>;
+    /// The current versions of the given resources that exist and are live, in no set order.
+    async fn read_many(&self, refs: &[(String, String)]) -> Result<Vec<StoredVersion>, StoreError>;
+    /// `(target type, target id)` of the references the given resources hold under reference
+    /// parameter `param` (`None`: any), optionally only to `target_type`.
+    async fn references_from(
+        &self,
+        res_type: &str,
+        ids: &[String],
+        param: Option<&str>,
+        target_type: Option<&str>,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Ids of live `source_type` resources whose parameter `param` references any of `targets`.
+    async fn references_to(
+        &self,
+        source_type: &str,
+        param: &str,
+        targets: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError>;
+    /// Up to `limit` `(type, id)` of current, live resources after `after` in (type, id) order
+    /// (for re-indexing in batches).
+    async fn current_after(
+        &self,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 impl dyn Store {
@@ -244,4 +293,11 @@ pub trait StoreTx {
     ) -> Result<Vec<String>, StoreError>;
     /// Writes a new version and makes it current. The version must be current + 1.
     fn write(&mut self, version: NewVersion) -> Result<(), StoreError>;
+    /// Replaces the search index entries of the current version (re-indexing).
+    fn reindex(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        search: &[IndexEntry],
+    ) -> Result<(), StoreError>;
 }

@@ -6,9 +6,10 @@
 //! WAL allows. Reads run on tokio's blocking pool.
 
 use super::group_commit::GroupWriter;
+use super::sqlite_search::{criteria_sql, order_sql, write_index, Binds};
 use super::{
-    Criteria, HistoryPage, HistoryQuery, HistoryScope, NewVersion, Store, StoreError, StoreTx,
-    StoredVersion, TxWork, WriteMethod,
+    Criteria, HistoryPage, HistoryQuery, HistoryScope, IndexEntry, NewVersion, SearchQuery, Store,
+    StoreError, StoreTx, StoredVersion, TxWork, WriteMethod,
 };
 use crate::clock::Instant;
 use crate::config::{SqliteConfig, Synchronous};
@@ -19,12 +20,13 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Schema versions this binary can apply, in order; index + 1 is the version number.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
 
 /// The SQLite backend of [`Store`].
 pub struct SqliteStore {
     writer: GroupWriter,
     readers: Arc<ReaderPool>,
+    needs_reindex: bool,
 }
 
 struct ReaderPool {
@@ -54,8 +56,16 @@ impl SqliteStore {
         writer
             .pragma_update(None, "wal_autocheckpoint", 4000)
             .map_err(backend)?;
-        migrate(&writer)?;
+        let from_version = migrate(&writer)?;
+        let has_resources: bool = writer
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM resource_current)",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(backend)?;
         Ok(SqliteStore {
+            needs_reindex: from_version < SEARCH_INDEX_VERSION && has_resources,
             writer: GroupWriter::start(writer)?,
             readers: Arc::new(ReaderPool {
                 path: path.to_path_buf(),
@@ -64,6 +74,12 @@ impl SqliteStore {
                 returned: Condvar::new(),
             }),
         })
+    }
+
+    /// True when this open added the search index tables to a database that already held
+    /// resources: run [`crate::Gateway::reindex`] before serving searches.
+    pub fn needs_reindex(&self) -> bool {
+        self.needs_reindex
     }
 
     async fn with_reader<T: Send + 'static>(
@@ -106,7 +122,11 @@ fn configure(connection: &Connection, config: &SqliteConfig) -> Result<(), Store
         .map_err(backend)
 }
 
-fn migrate(connection: &Connection) -> Result<(), StoreError> {
+/// The schema version that added the search index tables.
+const SEARCH_INDEX_VERSION: i64 = 2;
+
+/// Applies the missing migrations; returns the version the file had before.
+fn migrate(connection: &Connection) -> Result<i64, StoreError> {
     connection
         .execute_batch("CREATE TABLE IF NOT EXISTS tsunagi_schema (version INTEGER NOT NULL)")
         .map_err(backend)?;
@@ -131,7 +151,7 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
             return Err(backend(error));
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 impl ReaderPool {
@@ -219,6 +239,125 @@ impl Store for SqliteStore {
         self.with_reader(|connection| {
             connection
                 .query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<String>, StoreError> {
+        let query = query.clone();
+        self.with_reader(move |connection| {
+            find_ordered(
+                connection,
+                &query.res_type,
+                &query.criteria,
+                &query.sort,
+                query.limit,
+            )
+        })
+        .await
+    }
+
+    async fn read_many(&self, refs: &[(String, String)]) -> Result<Vec<StoredVersion>, StoreError> {
+        let refs = refs.to_vec();
+        self.with_reader(move |connection| {
+            let mut found = Vec::with_capacity(refs.len());
+            for (res_type, id) in &refs {
+                if let Some(stored) = select_current(connection, res_type, id)? {
+                    if !stored.is_deleted() {
+                        found.push(stored);
+                    }
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn references_from(
+        &self,
+        res_type: &str,
+        ids: &[String],
+        param: Option<&str>,
+        target_type: Option<&str>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let (res_type, ids) = (res_type.to_owned(), ids.to_vec());
+        let (param, target_type) = (param.map(str::to_owned), target_type.map(str::to_owned));
+        self.with_reader(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT target_type, target_id FROM search_reference
+                     WHERE res_type = ?1 AND res_id = ?2 AND (?3 IS NULL OR param = ?3)
+                       AND (?4 IS NULL OR target_type = ?4)
+                       AND target_type IS NOT NULL AND target_id IS NOT NULL",
+                )
+                .map_err(backend)?;
+            let mut found = Vec::new();
+            for id in &ids {
+                let rows = statement
+                    .query_map(params![res_type, id, param, target_type], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .and_then(|rows| rows.collect::<Result<Vec<(String, String)>, _>>())
+                    .map_err(backend)?;
+                found.extend(rows);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn references_to(
+        &self,
+        source_type: &str,
+        param: &str,
+        targets: &[(String, String)],
+    ) -> Result<Vec<String>, StoreError> {
+        let (source_type, param, targets) =
+            (source_type.to_owned(), param.to_owned(), targets.to_vec());
+        self.with_reader(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT DISTINCT s.res_id FROM search_reference s
+                     JOIN resource_current c ON c.res_type = s.res_type AND c.res_id = s.res_id
+                     WHERE s.res_type = ?1 AND s.param = ?2 AND s.target_type = ?3
+                       AND s.target_id = ?4 AND c.deleted = 0",
+                )
+                .map_err(backend)?;
+            let mut found = Vec::new();
+            for (target_type, target_id) in &targets {
+                let rows = statement
+                    .query_map(params![source_type, param, target_type, target_id], |row| {
+                        row.get(0)
+                    })
+                    .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+                    .map_err(backend)?;
+                found.extend(rows);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn current_after(
+        &self,
+        after: Option<(String, String)>,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.with_reader(move |connection| {
+            let (res_type, id) = after.unwrap_or_default();
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT res_type, res_id FROM resource_current
+                     WHERE deleted = 0 AND (res_type, res_id) > (?1, ?2)
+                     ORDER BY res_type, res_id LIMIT ?3",
+                )
+                .map_err(backend)?;
+            statement
+                .query_map(params![res_type, id, limit as i64], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .and_then(|rows| rows.collect())
                 .map_err(backend)
         })
         .await
@@ -330,7 +469,22 @@ impl StoreTx for SqliteTx<'_> {
                 .execute(params![stored.res_type, stored.id, key.system, key.value])
                 .map_err(backend)?;
         }
-        Ok(())
+        write_index(
+            connection,
+            &stored.res_type,
+            &stored.id,
+            previous.is_some(),
+            &new.search,
+        )
+    }
+
+    fn reindex(
+        &mut self,
+        res_type: &str,
+        id: &str,
+        search: &[IndexEntry],
+    ) -> Result<(), StoreError> {
+        write_index(self.connection, res_type, id, true, search)
     }
 }
 
@@ -448,45 +602,39 @@ fn find_ids(
     criteria: &Criteria,
     limit: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let mut sql = String::from(
-        "SELECT c.res_id FROM resource_current c WHERE c.res_type = ? AND c.deleted = 0",
+    let mut ids = find_ordered(connection, res_type, criteria, &[], limit)?;
+    ids.sort();
+    Ok(ids)
+}
+
+/// Ids of live `res_type` resources meeting `criteria`, in `sort` order, at most `limit`.
+fn find_ordered(
+    connection: &Connection,
+    res_type: &str,
+    criteria: &Criteria,
+    sort: &[super::SortKey],
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut binds = Binds::default();
+    let mut sql = format!(
+        "SELECT c.res_id FROM resource_current c WHERE c.res_type = {} AND c.deleted = 0",
+        binds_push(&mut binds, res_type)
     );
-    let mut values: Vec<String> = vec![res_type.to_owned()];
-    for any_of in &criteria.ids {
-        let marks = vec!["?"; any_of.len()].join(", ");
-        sql.push_str(&format!(" AND c.res_id IN ({marks})"));
-        values.extend(any_of.iter().cloned());
-    }
-    for any_of in &criteria.identifiers {
-        let mut alternatives = Vec::new();
-        for token in any_of {
-            let mut parts = Vec::new();
-            if let Some(system) = &token.system {
-                parts.push("i.system = ?");
-                values.push(system.clone());
-            }
-            if let Some(value) = &token.value {
-                parts.push("i.value = ?");
-                values.push(value.clone());
-            }
-            if parts.is_empty() {
-                parts.push("1 = 1");
-            }
-            alternatives.push(format!("({})", parts.join(" AND ")));
-        }
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM identifier_index i WHERE i.res_type = c.res_type
-              AND i.res_id = c.res_id AND ({}))",
-            alternatives.join(" OR ")
-        ));
-    }
-    sql.push_str(&format!(" ORDER BY c.res_id LIMIT {limit}"));
+    sql.push_str(" AND ");
+    sql.push_str(&criteria_sql(criteria, "c", &mut binds, 0));
+    sql.push_str(" ORDER BY ");
+    sql.push_str(&order_sql(sort, "c", &mut binds));
+    sql.push_str(&format!(" LIMIT {limit}"));
     let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
-    let arguments: Vec<&dyn ToSql> = values.iter().map(|value| value as &dyn ToSql).collect();
+    let arguments = binds.as_params();
     statement
         .query_map(&arguments[..], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .map_err(backend)
+}
+
+fn binds_push(binds: &mut Binds, value: &str) -> &'static str {
+    binds.push_text(value)
 }
 
 pub(super) fn backend(error: rusqlite::Error) -> StoreError {

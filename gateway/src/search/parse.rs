@@ -1,0 +1,766 @@
+//! A FHIR search query string → [`SearchRequest`]: every parameter checked against the
+//! SearchParameter definitions of the resource type, values parsed by parameter type and
+//! modifier, result parameters (`_count`, `_sort`, `_include`, …) split off. An unknown or
+//! unsupported parameter is an error naming it, or (lenient handling) left out and listed.
+
+use crate::store::{
+    Clause, Condition, Criteria, IndexKind, Prefix, SortKey, StringMatch, UriMatch,
+};
+use crate::GatewayError;
+use tsunagi_profiles::search::values::{date_range, fold_string, number_range};
+use tsunagi_profiles::search::{SearchParamDef, SearchParamType, SearchParameters};
+
+/// `_include` / `_revinclude`: `Source:param[:Target]`, with `:iterate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// The resource type holding the reference.
+    pub source: String,
+    /// The reference parameter (`*` for all).
+    pub param: String,
+    /// Only references to this type.
+    pub target: Option<String>,
+    /// `:iterate`: also apply to included resources.
+    pub iterate: bool,
+}
+
+/// `_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalMode {
+    /// `accurate` (and the default: the match list is complete anyway).
+    Accurate,
+    /// `none`.
+    None,
+}
+
+/// `_summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Summary {
+    /// No summary.
+    False,
+    /// `count`: the total only.
+    Count,
+}
+
+/// A parsed search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The resource type searched.
+    pub res_type: String,
+    /// The filters.
+    pub criteria: Criteria,
+    /// `_sort`.
+    pub sort: Vec<SortKey>,
+    /// `_count`, when given.
+    pub count: Option<usize>,
+    /// `_include`.
+    pub includes: Vec<Include>,
+    /// `_revinclude`.
+    pub revincludes: Vec<Include>,
+    /// `_total`.
+    pub total: TotalMode,
+    /// `_summary`.
+    pub summary: Summary,
+    /// `_elements`: top-level elements to keep.
+    pub elements: Vec<String>,
+    /// The parameters that were used, as `name=value` (for the `self` link).
+    pub used: Vec<(String, String)>,
+    /// Parameters left out under lenient handling.
+    pub ignored: Vec<String>,
+}
+
+/// Parameters that shape the result or the response, not the match.
+const RESULT_PARAMS: &[&str] = &[
+    "_count",
+    "_sort",
+    "_include",
+    "_revinclude",
+    "_total",
+    "_summary",
+    "_elements",
+    "_format",
+    "_pretty",
+    "_getpages",
+    "_offset",
+    "_contained",
+    "_containedType",
+];
+
+/// Parses `params` (decoded name/value pairs) for a search of `res_type`.
+pub fn parse_search(
+    definitions: &SearchParameters,
+    res_type: &str,
+    params: &[(String, String)],
+    lenient: bool,
+) -> Result<SearchRequest, GatewayError> {
+    let mut request = SearchRequest {
+        res_type: res_type.to_owned(),
+        criteria: Criteria::default(),
+        sort: Vec::new(),
+        count: None,
+        includes: Vec::new(),
+        revincludes: Vec::new(),
+        total: TotalMode::Accurate,
+        summary: Summary::False,
+        elements: Vec::new(),
+        used: Vec::new(),
+        ignored: Vec::new(),
+    };
+    for (name, value) in params {
+        let outcome = if RESULT_PARAMS.contains(&name.as_str()) {
+            result_param(definitions, &mut request, name, value)
+        } else {
+            filter_param(definitions, res_type, name, value).map(|clause| {
+                request.criteria.clauses.push(clause);
+            })
+        };
+        match outcome {
+            Ok(()) => {
+                if !matches!(
+                    name.as_str(),
+                    "_format" | "_pretty" | "_getpages" | "_offset"
+                ) {
+                    request.used.push((name.clone(), value.clone()));
+                }
+            }
+            Err(error) if lenient && is_unknown(&error) => request.ignored.push(name.clone()),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(request)
+}
+
+fn is_unknown(error: &GatewayError) -> bool {
+    matches!(error, GatewayError::UnknownParameter { .. })
+}
+
+fn unknown(name: &str, reason: impl Into<String>) -> GatewayError {
+    GatewayError::UnknownParameter {
+        name: name.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn invalid(name: &str, reason: impl std::fmt::Display) -> GatewayError {
+    GatewayError::invalid(
+        format!("search parameter '{name}': {reason}"),
+        name.to_owned(),
+    )
+}
+
+fn result_param(
+    definitions: &SearchParameters,
+    request: &mut SearchRequest,
+    name: &str,
+    value: &str,
+) -> Result<(), GatewayError> {
+    match name {
+        "_count" => {
+            let count: usize = value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(name, format!("'{value}' is not a count")))?;
+            request.count = Some(count);
+        }
+        "_sort" => {
+            for key in value.split(',').filter(|key| !key.is_empty()) {
+                let (descending, code) = match key.strip_prefix('-') {
+                    Some(code) => (true, code),
+                    None => (false, key),
+                };
+                let kind = match code {
+                    "_id" | "_lastUpdated" => IndexKind::Resource,
+                    _ => {
+                        let definition =
+                            definitions.param(&request.res_type, code).ok_or_else(|| {
+                                unknown(
+                                    name,
+                                    format!(
+                                        "'{code}' is not a search parameter of {}",
+                                        request.res_type
+                                    ),
+                                )
+                            })?;
+                        index_kind(definition.kind)
+                            .ok_or_else(|| unknown(name, format!("cannot sort by '{code}'")))?
+                    }
+                };
+                request.sort.push(SortKey {
+                    param: code.to_owned(),
+                    kind,
+                    descending,
+                });
+            }
+        }
+        "_include" | "_revinclude" => {
+            let include = parse_include(name, value)?;
+            if name == "_include" {
+                request.includes.push(include);
+            } else {
+                request.revincludes.push(include);
+            }
+        }
+        "_total" => {
+            request.total = match value {
+                "none" => TotalMode::None,
+                "accurate" | "estimate" => TotalMode::Accurate,
+                other => {
+                    return Err(invalid(
+                        name,
+                        format!("'{other}' is not none, estimate or accurate"),
+                    ))
+                }
+            }
+        }
+        "_summary" => {
+            request.summary = match value {
+                "count" => Summary::Count,
+                "false" => Summary::False,
+                other => {
+                    return Err(unknown(
+                        name,
+                        format!("_summary={other} is not supported (count, false)"),
+                    ))
+                }
+            }
+        }
+        "_elements" => {
+            request.elements = value
+                .split(',')
+                .map(str::trim)
+                .filter(|element| !element.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        "_contained" | "_containedType" => {
+            return Err(unknown(
+                name,
+                "searching contained resources is not supported",
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn parse_include(name: &str, value: &str) -> Result<Include, GatewayError> {
+    let (value, iterate) = match value
+        .strip_suffix(":iterate")
+        .or_else(|| value.strip_suffix(":recurse"))
+    {
+        Some(value) => (value, true),
+        None => (value, false),
+    };
+    let mut parts = value.split(':');
+    let source = parts.next().unwrap_or_default();
+    let param = parts.next().unwrap_or_default();
+    if source.is_empty() || param.is_empty() {
+        return Err(invalid(
+            name,
+            format!("'{value}' is not Type:parameter[:Target]"),
+        ));
+    }
+    Ok(Include {
+        source: source.to_owned(),
+        param: param.to_owned(),
+        target: parts.next().map(str::to_owned),
+        iterate,
+    })
+}
+
+/// The index table of a parameter type (composite and special have none).
+pub fn index_kind(kind: SearchParamType) -> Option<IndexKind> {
+    Some(match kind {
+        SearchParamType::Token => IndexKind::Token,
+        SearchParamType::String => IndexKind::String,
+        SearchParamType::Reference => IndexKind::Reference,
+        SearchParamType::Date => IndexKind::Date,
+        SearchParamType::Number | SearchParamType::Quantity => IndexKind::Number,
+        SearchParamType::Uri => IndexKind::Uri,
+        SearchParamType::Composite | SearchParamType::Special => return None,
+    })
+}
+
+/// One filter parameter → a clause.
+fn filter_param(
+    definitions: &SearchParameters,
+    res_type: &str,
+    name: &str,
+    value: &str,
+) -> Result<Clause, GatewayError> {
+    if let Some(rest) = name.strip_prefix("_has:") {
+        return has_clause(definitions, name, rest, value);
+    }
+    // A chain: `subject:Patient.name`, `patient.identifier`.
+    let (head, chain) = match name.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (name, None),
+    };
+    let (code, modifier) = match head.split_once(':') {
+        Some((code, modifier)) => (code, Some(modifier)),
+        None => (head, None),
+    };
+    if code == "_id" || code == "_lastUpdated" {
+        return resource_clause(name, code, modifier, value);
+    }
+    let definition = definitions.param(res_type, code).ok_or_else(|| {
+        unknown(
+            name,
+            format!("'{code}' is not a search parameter of {res_type}"),
+        )
+    })?;
+    if let Some(chain) = chain {
+        return chain_clause(definitions, name, definition, modifier, chain, value);
+    }
+    let kind = index_kind(definition.kind).ok_or_else(|| {
+        unknown(
+            name,
+            format!(
+                "{} parameters ('{code}') are not supported yet",
+                definition.kind.as_str()
+            ),
+        )
+    })?;
+    let mut clause = Clause {
+        param: code.to_owned(),
+        kind,
+        any_of: Vec::new(),
+        negate: false,
+        missing: None,
+    };
+    match modifier {
+        Some("missing") => {
+            clause.missing = Some(match value {
+                "true" => true,
+                "false" => false,
+                other => return Err(invalid(name, format!("'{other}' is not true or false"))),
+            });
+            return Ok(clause);
+        }
+        Some("not") if definition.kind == SearchParamType::Token => clause.negate = true,
+        _ => {}
+    }
+    let modifier = modifier.filter(|m| *m != "not");
+    for alternative in split_unescaped(value, ',') {
+        clause
+            .any_of
+            .push(condition(name, definition, modifier, &alternative)?);
+    }
+    if clause.any_of.is_empty() {
+        return Err(invalid(name, "no value"));
+    }
+    Ok(clause)
+}
+
+fn resource_clause(
+    name: &str,
+    code: &str,
+    modifier: Option<&str>,
+    value: &str,
+) -> Result<Clause, GatewayError> {
+    if let Some(modifier) = modifier {
+        return Err(unknown(
+            name,
+            format!("modifier ':{modifier}' is not supported on {code}"),
+        ));
+    }
+    let mut any_of = Vec::new();
+    for alternative in split_unescaped(value, ',') {
+        any_of.push(if code == "_id" {
+            Condition::Id(alternative)
+        } else {
+            let (prefix, low, high) = date_value(name, &alternative)?;
+            Condition::LastUpdated { prefix, low, high }
+        });
+    }
+    Ok(Clause {
+        param: code.to_owned(),
+        kind: IndexKind::Resource,
+        any_of,
+        negate: false,
+        missing: None,
+    })
+}
+
+fn chain_clause(
+    definitions: &SearchParameters,
+    name: &str,
+    definition: &SearchParamDef,
+    modifier: Option<&str>,
+    chain: &str,
+    value: &str,
+) -> Result<Clause, GatewayError> {
+    if definition.kind != SearchParamType::Reference {
+        return Err(invalid(name, "only reference parameters can be chained"));
+    }
+    // Without `:Type`, every target type that has the chained parameter (so
+    // `DiagnosticReport?patient.identifier=` reaches Patients, and Groups if they had one).
+    let chained_code = chain.split(['.', ':']).next().unwrap_or(chain);
+    let targets: Vec<String> = match modifier {
+        Some(target) => vec![target.to_owned()],
+        None => definition
+            .targets
+            .iter()
+            .filter(|target| {
+                chained_code.starts_with('_') || definitions.param(target, chained_code).is_some()
+            })
+            .cloned()
+            .collect(),
+    };
+    if targets.is_empty() {
+        return Err(unknown(
+            name,
+            format!(
+                "no target type of '{}' ({}) has a parameter '{chained_code}'",
+                definition.code,
+                definition.targets.join(", ")
+            ),
+        ));
+    }
+    let mut any_of = Vec::new();
+    for target_type in targets {
+        let inner = filter_param(definitions, &target_type, chain, value)?;
+        any_of.push(Condition::Chain {
+            target_type,
+            inner: Box::new(inner),
+        });
+    }
+    Ok(Clause {
+        param: definition.code.clone(),
+        kind: IndexKind::Reference,
+        any_of,
+        negate: false,
+        missing: None,
+    })
+}
+
+/// `_has:Observation:patient:code=1234`: resources referenced by an Observation's `patient`
+/// whose `code` matches.
+fn has_clause(
+    definitions: &SearchParameters,
+    name: &str,
+    rest: &str,
+    value: &str,
+) -> Result<Clause, GatewayError> {
+    let mut parts = rest.splitn(3, ':');
+    let (Some(source), Some(param), Some(inner_name)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid(name, "expected _has:Type:reference:parameter"));
+    };
+    if inner_name.starts_with("_has:") {
+        return Err(unknown(name, "nested _has is not supported"));
+    }
+    let reference = definitions
+        .param(source, param)
+        .filter(|definition| definition.kind == SearchParamType::Reference)
+        .ok_or_else(|| {
+            unknown(
+                name,
+                format!("'{param}' is not a reference parameter of {source}"),
+            )
+        })?;
+    let inner = filter_param(definitions, source, inner_name, value)?;
+    Ok(Clause {
+        param: reference.code.clone(),
+        kind: IndexKind::Resource,
+        any_of: vec![Condition::Has {
+            source_type: source.to_owned(),
+            param: reference.code.clone(),
+            inner: Box::new(inner),
+        }],
+        negate: false,
+        missing: None,
+    })
+}
+
+/// Splits at `separator` not preceded by `\`, and removes the escapes `\,` `\|` `\$` `\\`.
+pub fn split_unescaped(text: &str, separator: char) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(next) if next == separator => current.push(next),
+                Some(next) => {
+                    current.push('\\');
+                    current.push(next);
+                }
+                None => current.push('\\'),
+            }
+        } else if c == separator {
+            parts.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    parts.push(current);
+    parts
+        .into_iter()
+        .filter(|part| !part.is_empty() || separator == '|')
+        .collect()
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(next) = chars.next() {
+                out.push(next);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn prefix_of(value: &str) -> (Prefix, &str) {
+    let prefixes = [
+        ("eq", Prefix::Eq),
+        ("ne", Prefix::Ne),
+        ("gt", Prefix::Gt),
+        ("lt", Prefix::Lt),
+        ("ge", Prefix::Ge),
+        ("le", Prefix::Le),
+        ("sa", Prefix::Sa),
+        ("eb", Prefix::Eb),
+        ("ap", Prefix::Ap),
+    ];
+    for (text, prefix) in prefixes {
+        if let Some(rest) = value.strip_prefix(text) {
+            return (prefix, rest);
+        }
+    }
+    (Prefix::Eq, value)
+}
+
+fn date_value(name: &str, value: &str) -> Result<(Prefix, i64, i64), GatewayError> {
+    let (prefix, text) = prefix_of(value);
+    let (low, high) =
+        date_range(text).ok_or_else(|| invalid(name, format!("'{text}' is not a FHIR date")))?;
+    Ok((prefix, low, high))
+}
+
+fn condition(
+    name: &str,
+    definition: &SearchParamDef,
+    modifier: Option<&str>,
+    value: &str,
+) -> Result<Condition, GatewayError> {
+    let unsupported = |modifier: &str| {
+        unknown(
+            name,
+            format!(
+                "modifier ':{modifier}' is not supported on {} parameters",
+                definition.kind.as_str()
+            ),
+        )
+    };
+    match definition.kind {
+        SearchParamType::Token => match modifier {
+            None => Ok(token_condition(value)),
+            Some("text") => Ok(Condition::TokenText(fold_string(&unescape(value)))),
+            Some(other) => Err(unsupported(other)),
+        },
+        SearchParamType::String => {
+            let text = unescape(value);
+            let (value, mode) = match modifier {
+                None => (fold_string(&text), StringMatch::Prefix),
+                Some("exact") => (text, StringMatch::Exact),
+                Some("contains") => (fold_string(&text), StringMatch::Contains),
+                Some(other) => return Err(unsupported(other)),
+            };
+            Ok(Condition::String { value, mode })
+        }
+        SearchParamType::Reference => match modifier {
+            Some("identifier") => {
+                let token = split_unescaped(value, '|');
+                match token.as_slice() {
+                    [system, code] if !code.is_empty() => Ok(Condition::ReferenceIdentifier {
+                        system: (!system.is_empty()).then(|| system.clone()),
+                        value: code.clone(),
+                    }),
+                    [code] => Ok(Condition::ReferenceIdentifier {
+                        system: None,
+                        value: code.clone(),
+                    }),
+                    _ => Err(invalid(name, format!("'{value}' is not [system|]value"))),
+                }
+            }
+            Some(target) if target.chars().next().is_some_and(char::is_uppercase) => {
+                Ok(reference_condition(&unescape(value), Some(target)))
+            }
+            Some(other) => Err(unsupported(other)),
+            None => Ok(reference_condition(&unescape(value), None)),
+        },
+        SearchParamType::Date => {
+            if let Some(other) = modifier {
+                return Err(unsupported(other));
+            }
+            let (prefix, low, high) = date_value(name, value)?;
+            Ok(Condition::Date { prefix, low, high })
+        }
+        SearchParamType::Number | SearchParamType::Quantity => {
+            if let Some(other) = modifier {
+                return Err(unsupported(other));
+            }
+            let (prefix, rest) = prefix_of(value);
+            let parts = split_unescaped(rest, '|');
+            let number = parts.first().map(String::as_str).unwrap_or_default();
+            let (value, low, high) = number_range(number)
+                .ok_or_else(|| invalid(name, format!("'{number}' is not a number")))?;
+            let system = parts.get(1).filter(|s| !s.is_empty()).cloned();
+            let code = parts.get(2).filter(|c| !c.is_empty()).cloned();
+            if definition.kind == SearchParamType::Number && (system.is_some() || code.is_some()) {
+                return Err(invalid(name, "a number takes no unit"));
+            }
+            Ok(Condition::Number {
+                prefix,
+                value,
+                low,
+                high,
+                system,
+                code,
+            })
+        }
+        SearchParamType::Uri => {
+            let mode = match modifier {
+                None => UriMatch::Exact,
+                Some("below") => UriMatch::Below,
+                Some("above") => UriMatch::Above,
+                Some(other) => return Err(unsupported(other)),
+            };
+            Ok(Condition::Uri {
+                value: unescape(value),
+                mode,
+            })
+        }
+        SearchParamType::Composite | SearchParamType::Special => {
+            Err(unknown(name, "not supported"))
+        }
+    }
+}
+
+fn token_condition(value: &str) -> Condition {
+    let parts = split_unescaped(value, '|');
+    match parts.as_slice() {
+        [system, code] => Condition::Token {
+            system: Some((!system.is_empty()).then(|| system.clone())),
+            code: (!code.is_empty()).then(|| code.clone()),
+        },
+        _ => Condition::Token {
+            system: None,
+            code: Some(unescape(value)),
+        },
+    }
+}
+
+/// `Type/id`, `id`, `[base]/Type/id` or a canonical/absolute URL.
+fn reference_condition(value: &str, target: Option<&str>) -> Condition {
+    let value = value.split("/_history/").next().unwrap_or(value);
+    let segments: Vec<&str> = value.rsplitn(3, '/').collect();
+    let is_absolute = value.contains("://") || value.starts_with("urn:");
+    match segments.as_slice() {
+        [id] => Condition::Reference {
+            target_type: target.map(str::to_owned),
+            target_id: Some((*id).to_owned()),
+            url: None,
+        },
+        [id, res_type] | [id, res_type, _]
+            if tsunagi_profiles::is_resource_type(res_type)
+                && !(is_absolute && value.contains('|')) =>
+        {
+            Condition::Reference {
+                target_type: Some((*res_type).to_owned()),
+                target_id: Some((*id).to_owned()),
+                url: None,
+            }
+        }
+        _ => Condition::Reference {
+            target_type: None,
+            target_id: None,
+            url: Some(value.to_owned()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(res_type: &str, query: &str) -> Result<SearchRequest, GatewayError> {
+        let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        parse_search(SearchParameters::r4(), res_type, &params, false)
+    }
+
+    #[test]
+    fn tokens_strings_references_and_dates() {
+        let request = parse(
+            "ServiceRequest",
+            "patient=Patient/p1&status=active,completed&_count=7",
+        )
+        .expect("parses");
+        assert_eq!(request.count, Some(7));
+        assert_eq!(request.criteria.clauses.len(), 2);
+        assert_eq!(
+            request.criteria.clauses[0].any_of,
+            [Condition::Reference {
+                target_type: Some("Patient".into()),
+                target_id: Some("p1".into()),
+                url: None
+            }]
+        );
+        assert_eq!(request.criteria.clauses[1].any_of.len(), 2);
+        let request = parse("Patient", "name:exact=Yamada&birthdate=ge1970-01").expect("parses");
+        assert!(matches!(
+            request.criteria.clauses[0].any_of[0],
+            Condition::String {
+                mode: StringMatch::Exact,
+                ..
+            }
+        ));
+        assert!(matches!(
+            request.criteria.clauses[1].any_of[0],
+            Condition::Date {
+                prefix: Prefix::Ge,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unknown_parameters_are_named_or_ignored() {
+        let error = parse("Patient", "shoe-size=42").expect_err("unknown");
+        assert!(error.to_string().contains("shoe-size"), "{error}");
+        let params = vec![("shoe-size".to_owned(), "42".to_owned())];
+        let request =
+            parse_search(SearchParameters::r4(), "Patient", &params, true).expect("lenient");
+        assert_eq!(request.ignored, ["shoe-size"]);
+    }
+
+    #[test]
+    fn chains_and_has() {
+        let request = parse("DiagnosticReport", "patient.identifier=urn:x|123").expect("parses");
+        assert!(
+            matches!(request.criteria.clauses[0].any_of[0], Condition::Chain { ref target_type, .. } if target_type == "Patient")
+        );
+        let request = parse("Patient", "_has:Observation:patient:code=1234").expect("parses");
+        assert!(matches!(
+            request.criteria.clauses[0].any_of[0],
+            Condition::Has { .. }
+        ));
+        let request = parse("Observation", "subject.name=x").expect("every target with a name");
+        assert!(request.criteria.clauses[0].any_of.len() >= 2);
+        assert!(parse("Observation", "subject.shoe-size=x").is_err());
+    }
+
+    #[test]
+    fn escapes_split_only_unescaped_separators() {
+        assert_eq!(split_unescaped("a\\,b,c", ','), ["a,b", "c"]);
+        assert_eq!(split_unescaped("s|c", '|'), ["s", "c"]);
+        assert_eq!(split_unescaped("|c", '|'), ["", "c"]);
+    }
+}

@@ -1,0 +1,479 @@
+//! FHIR search over the SQLite index tables: a [`Criteria`] becomes one `SELECT` over
+//! `resource_current` with an `EXISTS` per clause, `_sort` becomes `ORDER BY` subqueries, and
+//! index rows are written next to each version ([`write_index`]).
+
+use super::query::{Clause, Condition, IndexKind, Prefix, SortKey, StringMatch, UriMatch};
+use super::sqlite::backend;
+use super::{Criteria, StoreError};
+use rusqlite::{params, Connection, ToSql};
+use tsunagi_profiles::search::{values::fold_string, IndexEntry, IndexValue};
+
+/// SQL parameters collected while a statement is built.
+#[derive(Default)]
+pub(super) struct Binds(Vec<Box<dyn ToSql>>);
+
+impl Binds {
+    fn push(&mut self, value: impl ToSql + 'static) -> &'static str {
+        self.0.push(Box::new(value));
+        "?"
+    }
+
+    /// Adds a text parameter; returns its placeholder.
+    pub(super) fn push_text(&mut self, value: &str) -> &'static str {
+        self.push(value.to_owned())
+    }
+
+    /// The parameters for `query_map`.
+    pub(super) fn as_params(&self) -> Vec<&dyn ToSql> {
+        self.0.iter().map(|value| value.as_ref()).collect()
+    }
+}
+
+/// The conditions of `criteria` on the `resource_current` row aliased `alias`, joined by AND
+/// (`1 = 1` when there are none).
+pub(super) fn criteria_sql(
+    criteria: &Criteria,
+    alias: &str,
+    binds: &mut Binds,
+    depth: usize,
+) -> String {
+    let mut parts = Vec::new();
+    for any_of in &criteria.ids {
+        let marks: Vec<&str> = any_of.iter().map(|id| binds.push(id.clone())).collect();
+        parts.push(format!("{alias}.res_id IN ({})", marks.join(", ")));
+    }
+    for any_of in &criteria.identifiers {
+        let mut alternatives = Vec::new();
+        for token in any_of {
+            let mut match_parts = Vec::new();
+            if let Some(system) = &token.system {
+                match_parts.push(format!("i.system = {}", binds.push(system.clone())));
+            }
+            if let Some(value) = &token.value {
+                match_parts.push(format!("i.value = {}", binds.push(value.clone())));
+            }
+            if match_parts.is_empty() {
+                match_parts.push("1 = 1".into());
+            }
+            alternatives.push(format!("({})", match_parts.join(" AND ")));
+        }
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM identifier_index i WHERE i.res_type = {alias}.res_type \
+             AND i.res_id = {alias}.res_id AND ({}))",
+            alternatives.join(" OR ")
+        ));
+    }
+    for clause in &criteria.clauses {
+        parts.push(clause_sql(clause, alias, binds, depth));
+    }
+    if parts.is_empty() {
+        "1 = 1".into()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+fn table(kind: IndexKind) -> &'static str {
+    match kind {
+        IndexKind::Token => "search_token",
+        IndexKind::String => "search_string",
+        IndexKind::Reference => "search_reference",
+        IndexKind::Date => "search_date",
+        IndexKind::Number => "search_number",
+        IndexKind::Uri => "search_uri",
+        IndexKind::Resource => "resource_current",
+    }
+}
+
+fn clause_sql(clause: &Clause, alias: &str, binds: &mut Binds, depth: usize) -> String {
+    if clause.kind == IndexKind::Resource {
+        let alternatives: Vec<String> = clause
+            .any_of
+            .iter()
+            .map(|condition| resource_condition(condition, alias, binds, depth))
+            .collect();
+        let joined = format!("({})", alternatives.join(" OR "));
+        return if clause.negate {
+            format!("NOT {joined}")
+        } else {
+            joined
+        };
+    }
+    let row = format!("s{depth}");
+    let scope = format!(
+        "SELECT 1 FROM {table} {row} WHERE {row}.res_type = {alias}.res_type AND {row}.res_id = {alias}.res_id AND {row}.param = {mark}",
+        table = table(clause.kind),
+        mark = binds.push(clause.param.clone()),
+    );
+    if let Some(missing) = clause.missing {
+        let not = if missing { "NOT " } else { "" };
+        return format!("{not}EXISTS ({scope})");
+    }
+    let alternatives: Vec<String> = clause
+        .any_of
+        .iter()
+        .map(|condition| condition_sql(condition, &row, binds, depth))
+        .collect();
+    let not = if clause.negate { "NOT " } else { "" };
+    format!("{not}EXISTS ({scope} AND ({}))", alternatives.join(" OR "))
+}
+
+/// `_id` and `_lastUpdated` read the current row and its version.
+fn resource_condition(
+    condition: &Condition,
+    alias: &str,
+    binds: &mut Binds,
+    depth: usize,
+) -> String {
+    match condition {
+        Condition::Has {
+            source_type,
+            param,
+            inner,
+        } => {
+            let source = format!("h{}", depth + 1);
+            let criteria = Criteria {
+                clauses: vec![(**inner).clone()],
+                ..Criteria::default()
+            };
+            let source_type_mark = binds.push(source_type.clone());
+            let param_mark = binds.push(param.clone());
+            let inner_sql = criteria_sql(&criteria, &source, binds, depth + 1);
+            format!(
+                "{alias}.res_id IN (SELECT r{d}.target_id FROM search_reference r{d} \
+                 JOIN resource_current {source} ON {source}.res_type = r{d}.res_type AND {source}.res_id = r{d}.res_id AND {source}.deleted = 0 \
+                 WHERE r{d}.res_type = {source_type_mark} AND r{d}.param = {param_mark} AND r{d}.target_type = {alias}.res_type AND {inner_sql})",
+                d = depth + 1
+            )
+        }
+        Condition::Id(id) => format!("{alias}.res_id = {}", binds.push(id.clone())),
+        Condition::LastUpdated { prefix, low, high } => {
+            let value = format!(
+                "(SELECT v.last_updated FROM resource_version v WHERE v.seq = {alias}.seq)"
+            );
+            range_sql(*prefix, &value, &value, *low, *high, binds)
+        }
+        _ => "0 = 1".into(),
+    }
+}
+
+/// A stored range `[value_low, value_high]` against the search range `[low, high]`.
+fn range_sql(
+    prefix: Prefix,
+    value_low: &str,
+    value_high: &str,
+    low: i64,
+    high: i64,
+    binds: &mut Binds,
+) -> String {
+    match prefix {
+        Prefix::Eq => format!(
+            "({value_low} >= {} AND {value_high} <= {})",
+            binds.push(low),
+            binds.push(high)
+        ),
+        Prefix::Ne => format!(
+            "NOT ({value_low} >= {} AND {value_high} <= {})",
+            binds.push(low),
+            binds.push(high)
+        ),
+        Prefix::Gt => format!("{value_high} > {}", binds.push(high)),
+        Prefix::Lt => format!("{value_low} < {}", binds.push(low)),
+        Prefix::Ge => format!("{value_high} >= {}", binds.push(low)),
+        Prefix::Le => format!("{value_low} <= {}", binds.push(high)),
+        Prefix::Sa => format!("{value_low} > {}", binds.push(high)),
+        Prefix::Eb => format!("{value_high} < {}", binds.push(low)),
+        Prefix::Ap => {
+            let (low, high) = approximate_range(low, high);
+            format!(
+                "({value_high} >= {} AND {value_low} <= {})",
+                binds.push(low),
+                binds.push(high)
+            )
+        }
+    }
+}
+
+/// The search range widened by 10 % of its width on each side (at least one day): what `ap`
+/// means for dates here.
+pub fn approximate_range(low: i64, high: i64) -> (i64, i64) {
+    const DAY: i64 = 86_400_000;
+    let margin = ((high.saturating_sub(low)) / 10).max(DAY);
+    (low.saturating_sub(margin), high.saturating_add(margin))
+}
+
+/// The upper bound of the strings starting with `prefix` (for an index range scan).
+fn after_prefix(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+fn condition_sql(condition: &Condition, row: &str, binds: &mut Binds, depth: usize) -> String {
+    match condition {
+        Condition::Token { system, code } => {
+            let mut parts = Vec::new();
+            match system {
+                Some(None) => parts.push(format!("{row}.system IS NULL")),
+                Some(Some(system)) => {
+                    parts.push(format!("{row}.system = {}", binds.push(system.clone())))
+                }
+                None => {}
+            }
+            if let Some(code) = code {
+                parts.push(format!("{row}.code = {}", binds.push(code.clone())));
+            }
+            if parts.is_empty() {
+                "1 = 1".into()
+            } else {
+                format!("({})", parts.join(" AND "))
+            }
+        }
+        Condition::TokenText(text) => format!(
+            "({row}.text >= {} AND {row}.text < {})",
+            binds.push(text.clone()),
+            binds.push(after_prefix(text))
+        ),
+        Condition::String { value, mode } => match mode {
+            StringMatch::Prefix => format!(
+                "({row}.folded >= {} AND {row}.folded < {})",
+                binds.push(value.clone()),
+                binds.push(after_prefix(value))
+            ),
+            StringMatch::Exact => format!("{row}.exact = {}", binds.push(value.clone())),
+            StringMatch::Contains => {
+                format!("instr({row}.folded, {}) > 0", binds.push(value.clone()))
+            }
+        },
+        Condition::Reference {
+            target_type,
+            target_id,
+            url,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(target_type) = target_type {
+                parts.push(format!(
+                    "{row}.target_type = {}",
+                    binds.push(target_type.clone())
+                ));
+            }
+            if let Some(target_id) = target_id {
+                parts.push(format!(
+                    "{row}.target_id = {}",
+                    binds.push(target_id.clone())
+                ));
+            }
+            if let Some(url) = url {
+                parts.push(format!("{row}.url = {}", binds.push(url.clone())));
+            }
+            if parts.is_empty() {
+                "0 = 1".into()
+            } else {
+                format!("({})", parts.join(" AND "))
+            }
+        }
+        Condition::ReferenceIdentifier { system, value } => match system {
+            Some(system) => format!(
+                "({row}.id_value = {} AND {row}.id_system = {})",
+                binds.push(value.clone()),
+                binds.push(system.clone())
+            ),
+            None => format!("{row}.id_value = {}", binds.push(value.clone())),
+        },
+        Condition::Date { prefix, low, high } => range_sql(
+            *prefix,
+            &format!("{row}.low"),
+            &format!("{row}.high"),
+            *low,
+            *high,
+            binds,
+        ),
+        Condition::Number {
+            prefix,
+            value,
+            low,
+            high,
+            system,
+            code,
+        } => {
+            let mut sql = number_sql(*prefix, &format!("{row}.value"), *value, *low, *high, binds);
+            if let Some(system) = system {
+                sql = format!("({sql} AND {row}.system = {})", binds.push(system.clone()));
+            }
+            if let Some(code) = code {
+                sql = format!(
+                    "({sql} AND ({row}.code = {} OR {row}.unit = {}))",
+                    binds.push(code.clone()),
+                    binds.push(code.clone())
+                );
+            }
+            sql
+        }
+        Condition::Uri { value, mode } => match mode {
+            UriMatch::Exact => format!("{row}.uri = {}", binds.push(value.clone())),
+            UriMatch::Below => format!(
+                "({row}.uri >= {} AND {row}.uri < {})",
+                binds.push(value.clone()),
+                binds.push(after_prefix(value))
+            ),
+            UriMatch::Above => format!(
+                "substr({}, 1, length({row}.uri)) = {row}.uri",
+                binds.push(value.clone())
+            ),
+        },
+        Condition::Chain { target_type, inner } => {
+            let target = format!("t{}", depth + 1);
+            // Placeholders are positional: bind in the order they appear in the text.
+            let type_mark = binds.push(target_type.clone());
+            let target_type_mark = binds.push(target_type.clone());
+            let criteria = Criteria {
+                clauses: vec![(**inner).clone()],
+                ..Criteria::default()
+            };
+            let inner_sql = criteria_sql(&criteria, &target, binds, depth + 1);
+            format!(
+                "({row}.target_type = {type_mark} AND {row}.target_id IN (SELECT {target}.res_id FROM resource_current {target} \
+                 WHERE {target}.res_type = {target_type_mark} AND {target}.deleted = 0 AND {inner_sql}))"
+            )
+        }
+        Condition::Id(_) | Condition::LastUpdated { .. } | Condition::Has { .. } => "0 = 1".into(),
+    }
+}
+
+/// A stored number against the search number (the implied range decides `eq`/`ne`).
+fn number_sql(
+    prefix: Prefix,
+    column: &str,
+    value: f64,
+    low: f64,
+    high: f64,
+    binds: &mut Binds,
+) -> String {
+    match prefix {
+        Prefix::Eq => format!(
+            "({column} >= {} AND {column} < {})",
+            binds.push(low),
+            binds.push(high)
+        ),
+        Prefix::Ne => format!(
+            "NOT ({column} >= {} AND {column} < {})",
+            binds.push(low),
+            binds.push(high)
+        ),
+        Prefix::Gt | Prefix::Sa => format!("{column} > {}", binds.push(value)),
+        Prefix::Lt | Prefix::Eb => format!("{column} < {}", binds.push(value)),
+        Prefix::Ge => format!("{column} >= {}", binds.push(value)),
+        Prefix::Le => format!("{column} <= {}", binds.push(value)),
+        Prefix::Ap => {
+            let margin = (value.abs() * 0.1).max(high - low);
+            format!(
+                "({column} >= {} AND {column} <= {})",
+                binds.push(value - margin),
+                binds.push(value + margin)
+            )
+        }
+    }
+}
+
+/// `ORDER BY` terms for the sort keys, then newest first.
+pub(super) fn order_sql(sort: &[SortKey], alias: &str, binds: &mut Binds) -> String {
+    let mut terms = Vec::new();
+    for key in sort {
+        let direction = if key.descending { "DESC" } else { "ASC" };
+        let aggregate = if key.descending { "MAX" } else { "MIN" };
+        let column = match key.kind {
+            IndexKind::Token => "code",
+            IndexKind::String => "folded",
+            IndexKind::Reference => "target_id",
+            IndexKind::Date => {
+                if key.descending {
+                    "high"
+                } else {
+                    "low"
+                }
+            }
+            IndexKind::Number => "value",
+            IndexKind::Uri => "uri",
+            IndexKind::Resource => "",
+        };
+        let mut expression = || {
+            match (key.kind, key.param.as_str()) {
+            (IndexKind::Resource, "_id") => format!("{alias}.res_id"),
+            (IndexKind::Resource, _) => {
+                format!("(SELECT v.last_updated FROM resource_version v WHERE v.seq = {alias}.seq)")
+            }
+            (kind, param) => format!(
+                "(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.res_type = {alias}.res_type AND o.res_id = {alias}.res_id AND o.param = {mark})",
+                table = table(kind),
+                mark = binds.push(param.to_owned()),
+            ),
+        }
+        };
+        // Resources without a value sort last either way (the subquery is written, and bound,
+        // twice: placeholders are positional).
+        let first = expression();
+        let second = expression();
+        terms.push(format!("({first}) IS NULL, {second} {direction}"));
+    }
+    terms.push(format!("{alias}.seq DESC"));
+    terms.join(", ")
+}
+
+/// Replaces the index rows of one resource with `entries` (none for a delete).
+pub(super) fn write_index(
+    connection: &Connection,
+    res_type: &str,
+    id: &str,
+    existed: bool,
+    entries: &[IndexEntry],
+) -> Result<(), StoreError> {
+    if existed {
+        for table in [
+            "search_token",
+            "search_string",
+            "search_reference",
+            "search_date",
+            "search_number",
+            "search_uri",
+        ] {
+            connection
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE res_type = ?1 AND res_id = ?2"
+                ))
+                .and_then(|mut statement| statement.execute(params![res_type, id]))
+                .map_err(backend)?;
+        }
+    }
+    for entry in entries {
+        let param = entry.param.as_str();
+        let result = match &entry.value {
+            IndexValue::Token { system, code, text } => connection
+                .prepare_cached("INSERT INTO search_token (res_type, res_id, param, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, system, code, text.as_deref().map(fold_string)])),
+            IndexValue::String { value } => connection
+                .prepare_cached("INSERT INTO search_string (res_type, res_id, param, folded, exact) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, fold_string(value), value])),
+            IndexValue::Reference { target_type, target_id, url, identifier } => {
+                let (id_system, id_value) = match identifier {
+                    Some((system, value)) => (system.clone(), Some(value.clone())),
+                    None => (None, None),
+                };
+                connection
+                    .prepare_cached("INSERT INTO search_reference (res_type, res_id, param, target_type, target_id, url, id_system, id_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                    .and_then(|mut s| s.execute(params![res_type, id, param, target_type, target_id, url, id_system, id_value]))
+            }
+            IndexValue::Date { low, high } => connection
+                .prepare_cached("INSERT INTO search_date (res_type, res_id, param, low, high) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, low, high])),
+            IndexValue::Number { value, low, high } => connection
+                .prepare_cached("INSERT INTO search_number (res_type, res_id, param, value, low, high) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, value, low, high])),
+            IndexValue::Quantity { value, low, high, system, code, unit } => connection
+                .prepare_cached("INSERT INTO search_number (res_type, res_id, param, value, low, high, system, code, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, value, low, high, system, code, unit])),
+            IndexValue::Uri { value } => connection
+                .prepare_cached("INSERT INTO search_uri (res_type, res_id, param, uri) VALUES (?1, ?2, ?3, ?4)")
+                .and_then(|mut s| s.execute(params![res_type, id, param, value])),
+        };
+        result.map_err(backend)?;
+    }
+    Ok(())
+}

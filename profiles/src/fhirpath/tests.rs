@@ -1,0 +1,316 @@
+//! The subset against the R4 SearchParameter expressions: all of them parse, and a dozen
+//! (copied verbatim from R4) select what the FHIR search spec expects on hand-written resources.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::{Expression, Node};
+
+fn eval<'a>(expression: &str, resource: &'a Value) -> Vec<Node<'a>> {
+    Expression::parse(expression)
+        .unwrap_or_else(|error| panic!("{expression}: {error}"))
+        .evaluate(resource)
+}
+
+fn values<'a>(expression: &str, resource: &'a Value) -> Vec<&'a Value> {
+    eval(expression, resource)
+        .into_iter()
+        .map(|node| node.value)
+        .collect()
+}
+
+/// The R4 example package's folder, when present (`TSUNAGI_FIXTURE_CACHE` or `~/.cache`).
+fn r4_package() -> Option<PathBuf> {
+    let root = std::env::var_os("TSUNAGI_FIXTURE_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+    let package = root.join("tsunagi-fixtures/hl7.fhir.r4.examples-4.0.1/package");
+    package.is_dir().then_some(package)
+}
+
+fn running_in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
+
+#[test]
+fn every_r4_search_parameter_expression_parses() {
+    let Some(package) = r4_package() else {
+        assert!(
+            !running_in_ci(),
+            "CI is set and the R4 example package is missing"
+        );
+        eprintln!("SKIPPED: the R4 example package is not in ~/.cache/tsunagi-fixtures");
+        return;
+    };
+    let mut expressions = Vec::new();
+    let entries = std::fs::read_dir(&package).expect("package folder is readable");
+    for entry in entries {
+        let path = entry.expect("folder entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(name.starts_with("SearchParameter-") && name.ends_with(".json")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let parameter: Value = serde_json::from_str(&text).expect("JSON");
+        if let Some(expression) = parameter["expression"].as_str() {
+            expressions.push((name.to_owned(), expression.to_owned()));
+        }
+        for component in parameter["component"].as_array().into_iter().flatten() {
+            if let Some(expression) = component["expression"].as_str() {
+                expressions.push((format!("{name} component"), expression.to_owned()));
+            }
+        }
+    }
+    let failures: Vec<String> = expressions
+        .iter()
+        .filter_map(|(file, expression)| {
+            Expression::parse(expression)
+                .err()
+                .map(|error| format!("{file}: {error}: {expression}"))
+        })
+        .collect();
+    assert!(expressions.len() >= 1384, "found {}", expressions.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn type_step_filters_by_resource_type() {
+    let patient =
+        json!({"resourceType": "Patient", "name": [{"family": "Yamada"}, {"text": "Taro"}]});
+    assert_eq!(eval("Patient.name", &patient).len(), 2);
+    assert!(eval("Practitioner.name", &patient).is_empty());
+    assert_eq!(
+        values(
+            "Resource.id | DomainResource.text",
+            &json!({"resourceType": "Bundle", "id": "b"})
+        ),
+        vec![&json!("b")]
+    );
+}
+
+#[test]
+fn choice_elements_are_found_and_typed_by_their_suffix() {
+    let observation = json!({
+        "resourceType": "Observation",
+        "valueQuantity": {"value": 7.2, "unit": "mmol/L"},
+        "valueSet": "not a choice"
+    });
+    let nodes = eval(
+        "(Observation.value as Quantity) | (Observation.value as SampledData)",
+        &observation,
+    );
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].type_name, Some("Quantity"));
+    assert!(eval("(Observation.value as CodeableConcept)", &observation).is_empty());
+    let text = json!({"resourceType": "Observation", "valueString": "positive"});
+    assert_eq!(
+        values(
+            "(Observation.value as string) | (Observation.value as CodeableConcept).text",
+            &text
+        ),
+        vec![&json!("positive")]
+    );
+}
+
+#[test]
+fn as_function_accepts_subtypes_and_system_type_names() {
+    let condition = json!({"resourceType": "Condition", "onsetAge": {"value": 40, "code": "a"}});
+    let nodes = eval(
+        "Condition.onset.as(Age) | Condition.onset.as(Range)",
+        &condition,
+    );
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].type_name, Some("Age"));
+    let dated = json!({"resourceType": "Observation", "valueDateTime": "2024-05-01"});
+    let nodes = eval("value.as(DateTime) | value.as(Period)", &dated);
+    assert_eq!(nodes[0].type_name, Some("dateTime"));
+}
+
+#[test]
+fn resolve_is_checks_the_reference_type_without_fetching() {
+    let expression = "AllergyIntolerance.patient | CarePlan.subject.where(resolve() is Patient) | CareTeam.subject.where(resolve() is Patient)";
+    let for_patient = json!({"resourceType": "CarePlan", "subject": {"reference": "Patient/1"}});
+    let for_group = json!({"resourceType": "CarePlan", "subject": {"reference": "Group/1"}});
+    let absolute = json!({"resourceType": "CarePlan",
+        "subject": {"reference": "http://x/fhir/Patient/1/_history/2"}});
+    assert_eq!(eval(expression, &for_patient).len(), 1);
+    assert!(eval(expression, &for_group).is_empty());
+    assert_eq!(eval(expression, &absolute).len(), 1);
+    let allergy =
+        json!({"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/9"}});
+    assert_eq!(
+        values(expression, &allergy),
+        vec![&json!({"reference": "Patient/9"})]
+    );
+}
+
+#[test]
+fn where_with_string_equality_filters_elements() {
+    let expression = "Patient.telecom.where(system='phone') | Person.telecom.where(system='phone')";
+    let patient = json!({"resourceType": "Patient", "telecom": [
+        {"system": "email", "value": "a@example.org"},
+        {"system": "phone", "value": "03-1234"}
+    ]});
+    assert_eq!(values(expression, &patient), vec![&patient["telecom"][1]]);
+    let artifacts = json!({"resourceType": "Library", "relatedArtifact": [
+        {"type": "composed-of", "resource": "http://x/Library/a"},
+        {"type": "depends-on", "resource": "http://x/Library/b"}
+    ]});
+    assert_eq!(
+        values(
+            "Library.relatedArtifact.where(type='composed-of').resource",
+            &artifacts
+        ),
+        vec![&json!("http://x/Library/a")]
+    );
+}
+
+#[test]
+fn deceased_follows_three_valued_logic() {
+    let expression = "Patient.deceased.exists() and Patient.deceased != false";
+    let cases = [
+        (
+            json!({"resourceType": "Patient", "deceasedBoolean": true}),
+            true,
+        ),
+        (
+            json!({"resourceType": "Patient", "deceasedBoolean": false}),
+            false,
+        ),
+        (
+            json!({"resourceType": "Patient", "deceasedDateTime": "2020"}),
+            true,
+        ),
+        (json!({"resourceType": "Patient"}), false),
+    ];
+    for (patient, expected) in cases {
+        let nodes = eval(expression, &patient);
+        assert_eq!(nodes.len(), 1, "{patient}");
+        assert_eq!(nodes[0].value, &Value::Bool(expected), "{patient}");
+        assert_eq!(nodes[0].type_name, Some("boolean"));
+    }
+}
+
+#[test]
+fn extension_filters_by_url_and_has_extension_tests_for_one() {
+    let url = "http://hl7.org/fhir/StructureDefinition/observation-geneticsGene";
+    let observation = json!({"resourceType": "Observation", "extension": [
+        {"url": "http://other", "valueString": "x"},
+        {"url": url, "valueCodeableConcept": {"text": "BRCA1"}}
+    ]});
+    let nodes = eval(&format!("Observation.extension('{url}')"), &observation);
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].type_name, Some("Extension"));
+    let response = json!({"resourceType": "QuestionnaireResponse", "item": [
+        {"linkId": "1", "answer": [{"valueReference": {"reference": "Patient/1"}}],
+         "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-isSubject", "valueBoolean": true}]},
+        {"linkId": "2", "answer": [{"valueReference": {"reference": "Patient/2"}}]}
+    ]});
+    let nodes = eval(
+        "QuestionnaireResponse.item.where(hasExtension('http://hl7.org/fhir/StructureDefinition/questionnaireresponse-isSubject')).answer.value.ofType(Reference)",
+        &response,
+    );
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].value, &json!({"reference": "Patient/1"}));
+    assert_eq!(nodes[0].type_name, Some("Reference"));
+}
+
+#[test]
+fn indexer_and_root_variable_work() {
+    let bundle = json!({"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Composition", "id": "c"}},
+        {"resource": {"resourceType": "Patient", "id": "p"}}
+    ]});
+    assert_eq!(
+        values("Bundle.entry[0].resource", &bundle),
+        vec![&bundle["entry"][0]["resource"]]
+    );
+    let sequence = json!({"resourceType": "MolecularSequence",
+        "referenceSeq": {"chromosome": {"text": "1"}}});
+    assert_eq!(
+        values("%resource.referenceSeq.chromosome", &sequence),
+        vec![&json!({"text": "1"})]
+    );
+}
+
+#[test]
+fn arrays_are_flattened_through_every_step() {
+    let patient = json!({"resourceType": "Patient", "name": [
+        {"given": ["Taro", "Jiro"]}, {"given": ["Hanako"]}, {"family": "Sato"}
+    ]});
+    assert_eq!(
+        values("Patient.name.given", &patient),
+        vec![&json!("Taro"), &json!("Jiro"), &json!("Hanako")]
+    );
+    assert_eq!(
+        values("Patient.name.given.first()", &patient),
+        vec![&json!("Taro")]
+    );
+}
+
+#[test]
+fn malformed_shapes_yield_nothing() {
+    let odd = json!({"resourceType": "Observation", "subject": 5, "code": [null, 3],
+        "extension": {"url": 1}});
+    for expression in [
+        "Observation.subject.where(resolve() is Patient)",
+        "Observation.code.coding",
+        "Observation.extension('x')",
+        "Observation.subject.reference",
+    ] {
+        assert!(eval(expression, &odd).is_empty(), "{expression}");
+    }
+    assert!(eval("Patient.name", &json!([1, 2])).is_empty());
+    assert!(eval("name", &json!("text")).is_empty());
+}
+
+#[test]
+fn union_removes_duplicate_nodes() {
+    let patient = json!({"resourceType": "Patient", "gender": "female"});
+    assert_eq!(eval("Patient.gender | Patient.gender", &patient).len(), 1);
+}
+
+#[test]
+fn error_display_names_the_offset() {
+    let error = Expression::parse("Patient.name.count()").expect_err("count is not supported");
+    assert_eq!(
+        error.to_string(),
+        "at 13: function `count()` is not supported"
+    );
+}
+
+#[test]
+fn expressions_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expression>();
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::super::Expression;
+
+    /// Text made of FHIRPath's own characters and words, so many cases get past the lexer.
+    const FHIRPATH_SHAPED: &str = "(Patient|name|given|value|where|resolve|is|as|and|or|\\(|\\)|\\.|'x'|\\||=|!=|\\[0\\]|%resource|\\$this| |`a`|1|true|exists\\(\\)|ofType\\(Quantity\\)){0,24}";
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_on_any_text(text in "\\PC{0,80}") {
+            let _ = Expression::parse(&text);
+        }
+
+        #[test]
+        fn what_parses_evaluates_without_panicking(text in FHIRPATH_SHAPED) {
+            let resource = json!({"resourceType": "Patient", "name": [{"given": ["a"]}],
+                "valueQuantity": {"value": 1}, "link": [{"other": {"reference": "Patient/1"}}]});
+            match Expression::parse(&text) {
+                Ok(expression) => {
+                    let _ = expression.evaluate(&resource);
+                }
+                Err(error) => prop_assert!(error.position <= text.len(), "{}", error),
+            }
+        }
+    }
+}
