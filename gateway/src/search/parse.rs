@@ -758,6 +758,19 @@ mod tests {
     }
 
     #[test]
+    fn query_dates_may_lack_seconds_or_zone() {
+        let (low, high) = query_date_range("2024-02-03T10:00").expect("minute");
+        assert_eq!(high - low, 59_999);
+        let (low, high) = query_date_range("2024-02-03T10:00:00").expect("second");
+        assert_eq!(high - low, 999);
+        assert_eq!(
+            query_date_range("2024-02-03T10:00:00+09:00").map(|r| r.1 - r.0),
+            Some(999)
+        );
+        assert!(query_date_range("2024-13").is_none());
+    }
+
+    #[test]
     fn escapes_split_only_unescaped_separators() {
         assert_eq!(split_unescaped("a\\,b,c", ','), ["a,b", "c"]);
         assert_eq!(split_unescaped("s|c", '|'), ["s", "c"]);
