@@ -537,9 +537,25 @@ fn prefix_of(value: &str) -> (Prefix, &str) {
 
 fn date_value(name: &str, value: &str) -> Result<(Prefix, i64, i64), GatewayError> {
     let (prefix, text) = prefix_of(value);
-    let (low, high) =
-        date_range(text).ok_or_else(|| invalid(name, format!("'{text}' is not a FHIR date")))?;
+    let (low, high) = query_date_range(text)
+        .ok_or_else(|| invalid(name, format!("'{text}' is not a FHIR date")))?;
     Ok((prefix, low, high))
+}
+
+/// A search date: what a resource may hold, and also a time without seconds or without a zone
+/// (read as UTC), as clients commonly send (`2024-02-03T10:00`).
+fn query_date_range(text: &str) -> Option<(i64, i64)> {
+    if let Some(range) = date_range(text) {
+        return Some(range);
+    }
+    let (_, time) = text.split_once('T')?;
+    let zoned = time.ends_with('Z') || time.contains('+') || time.contains('-');
+    match (time.len(), zoned) {
+        // hh:mm → that minute.
+        (5, false) => date_range(&format!("{text}:00Z")).map(|(low, _)| (low, low + 59_999)),
+        (_, false) => date_range(&format!("{text}Z")),
+        _ => None,
+    }
 }
 
 fn condition(
