@@ -11,12 +11,17 @@ use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
 use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
 use crate::links::link_entries;
-use crate::search::{parse_search, run_search, PageRequest, SearchPages};
+use crate::search::run::MAX_MATCHES;
+use crate::search::{
+    find_all, parse_search, run_search, PageRequest, PagedSearch, SearchPages, SearchSource,
+};
+use crate::store::{Clause, Condition, IndexKind};
 use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
 use crate::GatewayError;
 use serde_json::Value;
 use std::sync::Arc;
 use tsunagi_adapters::Conversion;
+use tsunagi_profiles::search::compartments::{patient_compartment, patient_compartment_params};
 use tsunagi_profiles::search::{extract_index, SearchParameters};
 use tsunagi_profiles::{ParseLimits, Resource};
 
@@ -29,6 +34,28 @@ pub struct Gateway {
     capability: Value,
     source: SourceSettings,
     pages: SearchPages,
+}
+
+/// The clause "in the compartment of Patient/`patient_id`" for `res_type`.
+fn compartment_clause(patient_id: &str, res_type: &str) -> Result<Clause, GatewayError> {
+    let params = patient_compartment_params(res_type);
+    if params.is_empty() {
+        return Err(GatewayError::invalid(
+            format!("{res_type} is not in the patient compartment"),
+            "url",
+        ));
+    }
+    Ok(Clause {
+        param: "_compartment".into(),
+        kind: IndexKind::Resource,
+        any_of: vec![Condition::ReferencesAny {
+            params: params.to_vec(),
+            target_type: "Patient".into(),
+            target_id: patient_id.to_owned(),
+        }],
+        negate: false,
+        missing: None,
+    })
 }
 
 /// A history request's parameters after validation.
@@ -104,31 +131,11 @@ impl Gateway {
         params: &[(String, String)],
         lenient: bool,
     ) -> Result<Value, GatewayError> {
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
-        let limits = &self.config.limits;
-        let count = match param("_count") {
-            Some(text) => text.trim().parse::<usize>().map_err(|_| {
-                GatewayError::invalid(format!("_count '{text}' is not a number"), "_count")
-            })?,
-            None => limits.default_page_size,
-        }
-        .min(limits.max_page_size);
-        let offset = match param("_offset") {
-            Some(text) => text.trim().parse::<usize>().map_err(|_| {
-                GatewayError::invalid(format!("_offset '{text}' is not a number"), "_offset")
-            })?,
-            None => 0,
-        };
-        let key = param("_getpages").map(str::to_owned);
-        let request = match (&key, res_type) {
-            (Some(_), _) => None,
+        let page = self.page_request(params)?;
+        let source = match (&page.key, res_type) {
+            (Some(_), _) => SearchSource::Remembered,
             (None, Some(res_type)) => {
-                Some(parse_search(self.definitions(), res_type, params, lenient)?)
+                SearchSource::Request(parse_search(self.definitions(), res_type, params, lenient)?)
             }
             (None, None) => {
                 return Err(GatewayError::invalid(
@@ -137,12 +144,140 @@ impl Gateway {
                 ))
             }
         };
-        let page = PageRequest { key, offset, count };
+        self.page_of(source, page).await
+    }
+
+    /// `GET [base]/Patient/{id}/{type}?…`: a search of `res_type` within the patient's
+    /// compartment (the R4 CompartmentDefinition's parameters).
+    pub async fn compartment_search(
+        &self,
+        patient_id: &str,
+        res_type: &str,
+        params: &[(String, String)],
+        lenient: bool,
+    ) -> Result<Value, GatewayError> {
+        self.read("Patient", patient_id).await?;
+        let page = self.page_request(params)?;
+        let mut request = parse_search(self.definitions(), res_type, params, lenient)?;
+        request
+            .criteria
+            .clauses
+            .push(compartment_clause(patient_id, res_type)?);
+        let ids = find_all(self.store.as_ref(), res_type, &request).await?;
+        let search = PagedSearch {
+            path: format!("Patient/{patient_id}/{res_type}"),
+            refs: ids
+                .into_iter()
+                .map(|id| (res_type.to_owned(), id))
+                .collect(),
+            request,
+        };
+        self.page_of(SearchSource::Matches(search), page).await
+    }
+
+    /// `GET [base]/Patient/{id}/$everything` (`_since`, `_type`, `_count`): the patient and
+    /// every resource in its compartment, paged like a search.
+    pub async fn everything(
+        &self,
+        patient_id: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, GatewayError> {
+        self.read("Patient", patient_id).await?;
+        let page = self.page_request(params)?;
+        if page.key.is_some() {
+            return self.page_of(SearchSource::Remembered, page).await;
+        }
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let since: Vec<(String, String)> = param("_since")
+            .map(|since| vec![("_lastUpdated".to_owned(), format!("ge{since}"))])
+            .unwrap_or_default();
+        let types: Vec<String> = match param("_type") {
+            Some(list) => list
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            // The patient itself first (patients linked to it are not followed), then every
+            // other type of the compartment.
+            None => std::iter::once("Patient".to_owned())
+                .chain(patient_compartment().keys().filter(|t| *t != "Patient").cloned())
+                .collect(),
+        };
+        let mut refs = Vec::new();
+        for res_type in &types {
+            if !tsunagi_profiles::is_resource_type(res_type) {
+                return Err(GatewayError::invalid(
+                    format!("_type: '{res_type}' is not a resource type"),
+                    "_type",
+                ));
+            }
+            let mut request = parse_search(self.definitions(), res_type, &since, false)?;
+            if res_type == "Patient" {
+                request.criteria.ids.push(vec![patient_id.to_owned()]);
+            } else {
+                request
+                    .criteria
+                    .clauses
+                    .push(compartment_clause(patient_id, res_type)?);
+            }
+            let ids = find_all(self.store.as_ref(), res_type, &request).await?;
+            refs.extend(ids.into_iter().map(|id| (res_type.clone(), id)));
+            if refs.len() > MAX_MATCHES {
+                return Err(GatewayError::TooCostly(format!(
+                    "$everything holds more than {MAX_MATCHES} resources: use _type or _since"
+                )));
+            }
+        }
+        let mut request = parse_search(self.definitions(), "Patient", &[], false)?;
+        request.used = params
+            .iter()
+            .filter(|(name, _)| matches!(name.as_str(), "_since" | "_type"))
+            .cloned()
+            .collect();
+        let search = PagedSearch {
+            path: format!("Patient/{patient_id}/$everything"),
+            refs,
+            request,
+        };
+        self.page_of(SearchSource::Matches(search), page).await
+    }
+
+    fn page_request(&self, params: &[(String, String)]) -> Result<PageRequest, GatewayError> {
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let number = |name: &str, default: usize| match param(name) {
+            Some(text) => text.trim().parse::<usize>().map_err(|_| {
+                GatewayError::invalid(format!("{name} '{text}' is not a number"), name)
+            }),
+            None => Ok(default),
+        };
+        let limits = &self.config.limits;
+        Ok(PageRequest {
+            key: param("_getpages").map(str::to_owned),
+            offset: number("_offset", 0)?,
+            count: number("_count", limits.default_page_size)?.min(limits.max_page_size),
+        })
+    }
+
+    async fn page_of(
+        &self,
+        source: SearchSource,
+        page: PageRequest,
+    ) -> Result<Value, GatewayError> {
         run_search(
             self.store.as_ref(),
             &self.pages,
             self.definitions(),
-            request,
+            source,
             page,
             &self.base_url,
         )

@@ -38,6 +38,11 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
                 .route("/{type}/{id}/_history", web::get().to(history_instance))
                 .route("/{type}/{id}/_history/{version}", web::get().to(vread))
                 .route("/{type}/{id}/_history/{version}", web::head().to(vread))
+                .route("/{type}/{id}/$everything", web::get().to(everything))
+                .route(
+                    "/{type}/{id}/{compartment}",
+                    web::get().to(compartment_search),
+                )
                 .route("/{type}", web::get().to(search_get))
                 .route("/{type}", web::post().to(create))
                 .route("/{type}", web::put().to(conditional_write))
@@ -401,6 +406,48 @@ async fn search_post(
         params.extend(form_urlencoded::parse(&body).into_owned());
         let bundle = gateway
             .search(Some(&res_type), &params, context.prefer.lenient)
+            .await?;
+        Ok(value_response(200, bundle, context.negotiated))
+    })
+    .await
+}
+
+/// `GET [base]/Patient/{id}/$everything`.
+async fn everything(
+    request: HttpRequest,
+    gateway: Data<Gateway>,
+    path: Path<(String, String)>,
+) -> HttpResponse {
+    answer(&request, |context| async move {
+        let (res_type, id) = instance(path.into_inner())?;
+        if res_type != "Patient" {
+            return Err(GatewayError::NotFound(format!(
+                "{res_type}/{id}/$everything (only Patient has it)"
+            )));
+        }
+        let bundle = gateway.everything(&id, &context.params).await?;
+        Ok(value_response(200, bundle, context.negotiated))
+    })
+    .await
+}
+
+/// `GET [base]/Patient/{id}/{type}?…`: a compartment search.
+async fn compartment_search(
+    request: HttpRequest,
+    gateway: Data<Gateway>,
+    path: Path<(String, String, String)>,
+) -> HttpResponse {
+    answer(&request, |context| async move {
+        let (owner_type, id, res_type) = path.into_inner();
+        let (owner_type, id) = instance((owner_type, id))?;
+        if owner_type != "Patient" {
+            return Err(GatewayError::NotFound(format!(
+                "{owner_type}/{id}/{res_type} (only the Patient compartment is served)"
+            )));
+        }
+        let res_type = resource_type(&res_type)?.to_owned();
+        let bundle = gateway
+            .compartment_search(&id, &res_type, &context.params, context.prefer.lenient)
             .await?;
         Ok(value_response(200, bundle, context.negotiated))
     })

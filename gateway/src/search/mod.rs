@@ -7,4 +7,4 @@ pub mod parse;
 pub mod run;
 
 pub use parse::{parse_search, SearchRequest};
-pub use run::{run_search, PageRequest, SearchPages};
+pub use run::{find_all, run_search, PageRequest, PagedSearch, SearchPages, SearchSource};

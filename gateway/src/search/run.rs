@@ -30,8 +30,20 @@ pub struct SearchPages {
 pub struct PagedSearch {
     /// The parsed search (for includes and links).
     pub request: SearchRequest,
-    /// Every match, in order.
-    pub ids: Vec<String>,
+    /// Every match, in order, as `(type, id)`.
+    pub refs: Vec<(String, String)>,
+    /// The path the `self` link of the first page repeats (`Patient`, `Patient/1/$everything`).
+    pub path: String,
+}
+
+/// What a search page comes from.
+pub enum SearchSource {
+    /// A new search of one type: the store finds the matches.
+    Request(SearchRequest),
+    /// A new search whose matches are already known (`$everything`, assembled per type).
+    Matches(PagedSearch),
+    /// A further page of a remembered search (`page.key`).
+    Remembered,
 }
 
 impl Default for SearchPages {
@@ -61,12 +73,37 @@ pub async fn run_search(
     store: &dyn Store,
     pages: &SearchPages,
     definitions: &SearchParameters,
-    request: Option<SearchRequest>,
+    source: SearchSource,
     page: PageRequest,
     base_url: &str,
 ) -> Result<Value, GatewayError> {
-    let (search, key) = match (&page.key, request) {
-        (Some(key), _) => {
+    let fresh = match (&page.key, source) {
+        (Some(_), _) | (None, SearchSource::Remembered) => None,
+        (None, SearchSource::Matches(search)) => Some(search),
+        (None, SearchSource::Request(request)) => {
+            let ids = find_all(store, &request.res_type, &request).await?;
+            let refs = ids
+                .into_iter()
+                .map(|id| (request.res_type.clone(), id))
+                .collect();
+            Some(PagedSearch {
+                path: request.res_type.clone(),
+                request,
+                refs,
+            })
+        }
+    };
+    let (search, key) = match (fresh, &page.key) {
+        (Some(search), _) => {
+            let search = Arc::new(search);
+            let key = (search.refs.len() > page.count).then(|| {
+                let key = new_id();
+                pages.lists.insert(key.clone(), Arc::clone(&search));
+                key
+            });
+            (search, key)
+        }
+        (None, Some(key)) => {
             let search = pages.lists.get(key).ok_or_else(|| {
                 GatewayError::Gone(format!(
                     "search page set {key} has expired; run the search again"
@@ -74,32 +111,10 @@ pub async fn run_search(
             })?;
             (search, Some(key.clone()))
         }
-        (None, Some(request)) => {
-            let ids = store
-                .search(&SearchQuery {
-                    res_type: request.res_type.clone(),
-                    criteria: request.criteria.clone(),
-                    sort: request.sort.clone(),
-                    limit: MAX_MATCHES + 1,
-                })
-                .await?;
-            if ids.len() > MAX_MATCHES {
-                return Err(GatewayError::TooCostly(format!(
-                    "the search matches more than {MAX_MATCHES} resources: narrow it"
-                )));
-            }
-            let search = Arc::new(PagedSearch { request, ids });
-            let key = (search.ids.len() > page.count).then(|| {
-                let key = new_id();
-                pages.lists.insert(key.clone(), Arc::clone(&search));
-                key
-            });
-            (search, key)
-        }
         (None, None) => return Err(GatewayError::Unprocessable("no search given".into())),
     };
     let request = &search.request;
-    let total = search.ids.len();
+    let total = search.refs.len();
     let mut bundle = Map::new();
     bundle.insert("resourceType".into(), json!("Bundle"));
     bundle.insert("id".into(), json!(new_id()));
@@ -116,12 +131,8 @@ pub async fn run_search(
     }
     let start = page.offset.min(total);
     let end = (start + page.count).min(total);
-    let page_ids = &search.ids[start..end];
-    let refs: Vec<(String, String)> = page_ids
-        .iter()
-        .map(|id| (request.res_type.clone(), id.clone()))
-        .collect();
-    let matches = in_order(store.read_many(&refs).await?, &refs);
+    let refs = &search.refs[start..end];
+    let matches = in_order(store.read_many(refs).await?, refs);
     let included = included(store, definitions, request, &matches).await?;
     let mut entries = Vec::with_capacity(matches.len() + included.len());
     for stored in &matches {
@@ -132,6 +143,29 @@ pub async fn run_search(
     }
     bundle.insert("entry".into(), Value::Array(entries));
     Ok(Value::Object(bundle))
+}
+
+/// Ids of every `res_type` resource meeting `request`'s criteria, in its order; refused past
+/// [`MAX_MATCHES`].
+pub async fn find_all(
+    store: &dyn Store,
+    res_type: &str,
+    request: &SearchRequest,
+) -> Result<Vec<String>, GatewayError> {
+    let ids = store
+        .search(&SearchQuery {
+            res_type: res_type.to_owned(),
+            criteria: request.criteria.clone(),
+            sort: request.sort.clone(),
+            limit: MAX_MATCHES + 1,
+        })
+        .await?;
+    if ids.len() > MAX_MATCHES {
+        return Err(GatewayError::TooCostly(format!(
+            "the search matches more than {MAX_MATCHES} resources: narrow it"
+        )));
+    }
+    Ok(ids)
 }
 
 /// The stored versions in the order of `refs` (a resource deleted since the match is left out).
@@ -301,7 +335,7 @@ fn links(
     base_url: &str,
 ) -> Vec<Value> {
     let request = &search.request;
-    let path = format!("{base_url}/{}", request.res_type);
+    let path = format!("{base_url}/{}", search.path);
     let query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(request.used.iter().filter(|(name, _)| name != "_count"))
         .append_pair("_count", &page.count.to_string())
@@ -325,7 +359,7 @@ fn links(
             if page.offset > 0 {
                 links.push(json!({ "relation": "previous", "url": at(page.offset.saturating_sub(page.count)) }));
             }
-            if page.offset + page.count < search.ids.len() {
+            if page.offset + page.count < search.refs.len() {
                 links.push(json!({ "relation": "next", "url": at(page.offset + page.count) }));
             }
         }

@@ -134,6 +134,16 @@ pub enum Condition {
         /// What the referring resource must meet.
         inner: Box<Clause>,
     },
+    /// A reference under any of `params` points at `target_type/target_id` (compartment
+    /// membership; a resource-level condition).
+    ReferencesAny {
+        /// The reference parameters.
+        params: Vec<String>,
+        /// The compartment owner's type.
+        target_type: String,
+        /// Its id.
+        target_id: String,
+    },
     /// Chained: the reference parameter points at a resource of `target_type` meeting `inner`.
     Chain {
         /// The target type.

@@ -126,6 +126,24 @@ fn resource_condition(
     depth: usize,
 ) -> String {
     match condition {
+        Condition::ReferencesAny {
+            params,
+            target_type,
+            target_id,
+        } => {
+            let marks: Vec<&str> = params
+                .iter()
+                .map(|param| binds.push(param.clone()))
+                .collect();
+            format!(
+                "EXISTS (SELECT 1 FROM search_reference m WHERE m.res_type = {alias}.res_type \
+                 AND m.res_id = {alias}.res_id AND m.param IN ({}) AND m.target_type = {} \
+                 AND m.target_id = {})",
+                marks.join(", "),
+                binds.push(target_type.clone()),
+                binds.push(target_id.clone())
+            )
+        }
         Condition::Has {
             source_type,
             param,
@@ -334,7 +352,10 @@ fn condition_sql(condition: &Condition, row: &str, binds: &mut Binds, depth: usi
                  WHERE {target}.res_type = {target_type_mark} AND {target}.deleted = 0 AND {inner_sql}))"
             )
         }
-        Condition::Id(_) | Condition::LastUpdated { .. } | Condition::Has { .. } => "0 = 1".into(),
+        Condition::Id(_)
+        | Condition::LastUpdated { .. }
+        | Condition::Has { .. }
+        | Condition::ReferencesAny { .. } => "0 = 1".into(),
     }
 }
 

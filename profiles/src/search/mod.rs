@@ -4,6 +4,7 @@
 //! and compared ([`values`]: date ranges, number precision ranges, string folding). The gateway
 //! stores the entries and runs queries; nothing here does IO.
 
+pub mod compartments;
 pub mod definitions;
 pub mod extract;
 pub mod values;
