@@ -205,7 +205,12 @@ impl Gateway {
             // The patient itself first (patients linked to it are not followed), then every
             // other type of the compartment.
             None => std::iter::once("Patient".to_owned())
-                .chain(patient_compartment().keys().filter(|t| *t != "Patient").cloned())
+                .chain(
+                    patient_compartment()
+                        .keys()
+                        .filter(|t| *t != "Patient")
+                        .cloned(),
+                )
                 .collect(),
         };
         let mut refs = Vec::new();

@@ -621,7 +621,7 @@ fn find_ordered(
         binds_push(&mut binds, res_type)
     );
     sql.push_str(" AND ");
-    sql.push_str(&criteria_sql(criteria, "c", &mut binds, 0));
+    sql.push_str(&criteria_sql(criteria, "c", res_type, &mut binds, 0));
     sql.push_str(" ORDER BY ");
     sql.push_str(&order_sql(sort, "c", &mut binds));
     sql.push_str(&format!(" LIMIT {limit}"));

@@ -34,6 +34,7 @@ impl Binds {
 pub(super) fn criteria_sql(
     criteria: &Criteria,
     alias: &str,
+    res_type: &str,
     binds: &mut Binds,
     depth: usize,
 ) -> String {
@@ -64,7 +65,7 @@ pub(super) fn criteria_sql(
         ));
     }
     for clause in &criteria.clauses {
-        parts.push(clause_sql(clause, alias, binds, depth));
+        parts.push(clause_sql(clause, alias, res_type, binds, depth));
     }
     if parts.is_empty() {
         "1 = 1".into()
@@ -85,12 +86,21 @@ fn table(kind: IndexKind) -> &'static str {
     }
 }
 
-fn clause_sql(clause: &Clause, alias: &str, binds: &mut Binds, depth: usize) -> String {
+/// One clause as `res_id [NOT] IN (SELECT res_id FROM <index> WHERE res_type = ? AND param = ?
+/// AND …)`: uncorrelated, so SQLite reads the matching index rows once (through the by-value
+/// index) instead of probing the index for every resource of the type.
+fn clause_sql(
+    clause: &Clause,
+    alias: &str,
+    res_type: &str,
+    binds: &mut Binds,
+    depth: usize,
+) -> String {
     if clause.kind == IndexKind::Resource {
         let alternatives: Vec<String> = clause
             .any_of
             .iter()
-            .map(|condition| resource_condition(condition, alias, binds, depth))
+            .map(|condition| resource_condition(condition, alias, res_type, binds, depth))
             .collect();
         let joined = format!("({})", alternatives.join(" OR "));
         return if clause.negate {
@@ -101,13 +111,14 @@ fn clause_sql(clause: &Clause, alias: &str, binds: &mut Binds, depth: usize) -> 
     }
     let row = format!("s{depth}");
     let scope = format!(
-        "SELECT 1 FROM {table} {row} WHERE {row}.res_type = {alias}.res_type AND {row}.res_id = {alias}.res_id AND {row}.param = {mark}",
+        "SELECT {row}.res_id FROM {table} {row} WHERE {row}.res_type = {type_mark} AND {row}.param = {param_mark}",
         table = table(clause.kind),
-        mark = binds.push(clause.param.clone()),
+        type_mark = binds.push(res_type.to_owned()),
+        param_mark = binds.push(clause.param.clone()),
     );
     if let Some(missing) = clause.missing {
         let not = if missing { "NOT " } else { "" };
-        return format!("{not}EXISTS ({scope})");
+        return format!("{alias}.res_id {not}IN ({scope})");
     }
     let alternatives: Vec<String> = clause
         .any_of
@@ -115,13 +126,17 @@ fn clause_sql(clause: &Clause, alias: &str, binds: &mut Binds, depth: usize) -> 
         .map(|condition| condition_sql(condition, &row, binds, depth))
         .collect();
     let not = if clause.negate { "NOT " } else { "" };
-    format!("{not}EXISTS ({scope} AND ({}))", alternatives.join(" OR "))
+    format!(
+        "{alias}.res_id {not}IN ({scope} AND ({}))",
+        alternatives.join(" OR ")
+    )
 }
 
 /// `_id` and `_lastUpdated` read the current row and its version.
 fn resource_condition(
     condition: &Condition,
     alias: &str,
+    res_type: &str,
     binds: &mut Binds,
     depth: usize,
 ) -> String {
@@ -131,14 +146,14 @@ fn resource_condition(
             target_type,
             target_id,
         } => {
+            let type_mark = binds.push(res_type.to_owned());
             let marks: Vec<&str> = params
                 .iter()
                 .map(|param| binds.push(param.clone()))
                 .collect();
             format!(
-                "EXISTS (SELECT 1 FROM search_reference m WHERE m.res_type = {alias}.res_type \
-                 AND m.res_id = {alias}.res_id AND m.param IN ({}) AND m.target_type = {} \
-                 AND m.target_id = {})",
+                "{alias}.res_id IN (SELECT m.res_id FROM search_reference m WHERE m.res_type = {type_mark} \
+                 AND m.param IN ({}) AND m.target_type = {} AND m.target_id = {})",
                 marks.join(", "),
                 binds.push(target_type.clone()),
                 binds.push(target_id.clone())
@@ -156,11 +171,12 @@ fn resource_condition(
             };
             let source_type_mark = binds.push(source_type.clone());
             let param_mark = binds.push(param.clone());
-            let inner_sql = criteria_sql(&criteria, &source, binds, depth + 1);
+            let target_type_mark = binds.push(res_type.to_owned());
+            let inner_sql = criteria_sql(&criteria, &source, source_type, binds, depth + 1);
             format!(
                 "{alias}.res_id IN (SELECT r{d}.target_id FROM search_reference r{d} \
                  JOIN resource_current {source} ON {source}.res_type = r{d}.res_type AND {source}.res_id = r{d}.res_id AND {source}.deleted = 0 \
-                 WHERE r{d}.res_type = {source_type_mark} AND r{d}.param = {param_mark} AND r{d}.target_type = {alias}.res_type AND {inner_sql})",
+                 WHERE r{d}.res_type = {source_type_mark} AND r{d}.param = {param_mark} AND r{d}.target_type = {target_type_mark} AND {inner_sql})",
                 d = depth + 1
             )
         }
@@ -346,7 +362,7 @@ fn condition_sql(condition: &Condition, row: &str, binds: &mut Binds, depth: usi
                 clauses: vec![(**inner).clone()],
                 ..Criteria::default()
             };
-            let inner_sql = criteria_sql(&criteria, &target, binds, depth + 1);
+            let inner_sql = criteria_sql(&criteria, &target, target_type, binds, depth + 1);
             format!(
                 "({row}.target_type = {type_mark} AND {row}.target_id IN (SELECT {target}.res_id FROM resource_current {target} \
                  WHERE {target}.res_type = {target_type_mark} AND {target}.deleted = 0 AND {inner_sql}))"
