@@ -106,8 +106,25 @@ pub fn parse_search(
         ignored: Vec::new(),
     };
     for (name, value) in params {
-        let outcome = if RESULT_PARAMS.contains(&name.as_str()) {
-            result_param(definitions, &mut request, name, value)
+        // `_include:iterate=…` (R4) and the older `_include:recurse=…` name the modifier on the
+        // parameter.
+        let (base_name, iterate) = match name.split_once(':') {
+            Some((base @ ("_include" | "_revinclude"), "iterate" | "recurse")) => (base, true),
+            _ => (name.as_str(), false),
+        };
+        let outcome = if RESULT_PARAMS.contains(&base_name) {
+            result_param(definitions, &mut request, base_name, value).map(|()| {
+                if iterate {
+                    let list = if base_name == "_include" {
+                        &mut request.includes
+                    } else {
+                        &mut request.revincludes
+                    };
+                    if let Some(last) = list.last_mut() {
+                        last.iterate = true;
+                    }
+                }
+            })
         } else {
             filter_param(definitions, res_type, name, value).map(|clause| {
                 request.criteria.clauses.push(clause);
@@ -675,18 +692,23 @@ fn token_condition(value: &str) -> Condition {
 /// `Type/id`, `id`, `[base]/Type/id` or a canonical/absolute URL.
 fn reference_condition(value: &str, target: Option<&str>) -> Condition {
     let value = value.split("/_history/").next().unwrap_or(value);
+    // An absolute URL names a resource on some server: it matches references written with
+    // that URL, not local `Type/id` references (the index keeps them apart the same way).
+    if value.contains("://") || value.starts_with("urn:") {
+        return Condition::Reference {
+            target_type: None,
+            target_id: None,
+            url: Some(value.to_owned()),
+        };
+    }
     let segments: Vec<&str> = value.rsplitn(3, '/').collect();
-    let is_absolute = value.contains("://") || value.starts_with("urn:");
     match segments.as_slice() {
         [id] => Condition::Reference {
             target_type: target.map(str::to_owned),
             target_id: Some((*id).to_owned()),
             url: None,
         },
-        [id, res_type] | [id, res_type, _]
-            if tsunagi_profiles::is_resource_type(res_type)
-                && !(is_absolute && value.contains('|')) =>
-        {
+        [id, res_type] | [id, res_type, _] if tsunagi_profiles::is_resource_type(res_type) => {
             Condition::Reference {
                 target_type: Some((*res_type).to_owned()),
                 target_id: Some((*id).to_owned()),

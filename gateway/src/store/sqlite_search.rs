@@ -64,8 +64,12 @@ pub(super) fn criteria_sql(
             alternatives.join(" OR ")
         ));
     }
-    for clause in &criteria.clauses {
-        parts.push(clause_sql(clause, alias, res_type, binds, depth));
+    // One selective clause drives (its matches are read through the by-value index); the
+    // others are checked per driven resource through the by-resource index.
+    let driver = driving_clause(&criteria.clauses);
+    for (index, clause) in criteria.clauses.iter().enumerate() {
+        let drive = Some(index) == driver;
+        parts.push(clause_sql(clause, alias, res_type, binds, depth, drive));
     }
     if parts.is_empty() {
         "1 = 1".into()
@@ -95,6 +99,7 @@ fn clause_sql(
     res_type: &str,
     binds: &mut Binds,
     depth: usize,
+    drive: bool,
 ) -> String {
     if clause.kind == IndexKind::Resource {
         let alternatives: Vec<String> = clause
@@ -110,26 +115,69 @@ fn clause_sql(
         };
     }
     let row = format!("s{depth}");
+    let table_name = table(clause.kind);
+    if !drive {
+        // Checked per resource: the by-resource index answers "this resource's values".
+        let scope = format!(
+            "SELECT 1 FROM {table_name} {row} INDEXED BY {table_name}_by_resource \
+             WHERE {row}.res_type = {alias}.res_type AND {row}.res_id = {alias}.res_id AND {row}.param = {}",
+            binds.push(clause.param.clone()),
+        );
+        if let Some(missing) = clause.missing {
+            let not = if missing { "NOT " } else { "" };
+            return format!("{not}EXISTS ({scope})");
+        }
+        let alternatives: Vec<String> = clause
+            .any_of
+            .iter()
+            .map(|condition| condition_sql(condition, &row, binds, depth))
+            .collect();
+        let not = if clause.negate { "NOT " } else { "" };
+        return format!("{not}EXISTS ({scope} AND ({}))", alternatives.join(" OR "));
+    }
     let scope = format!(
-        "SELECT {row}.res_id FROM {table} {row} WHERE {row}.res_type = {type_mark} AND {row}.param = {param_mark}",
-        table = table(clause.kind),
+        "SELECT {row}.res_id FROM {table_name} {row} WHERE {row}.res_type = {type_mark} AND {row}.param = {param_mark}",
         type_mark = binds.push(res_type.to_owned()),
         param_mark = binds.push(clause.param.clone()),
     );
-    if let Some(missing) = clause.missing {
-        let not = if missing { "NOT " } else { "" };
-        return format!("{alias}.res_id {not}IN ({scope})");
-    }
     let alternatives: Vec<String> = clause
         .any_of
         .iter()
         .map(|condition| condition_sql(condition, &row, binds, depth))
         .collect();
-    let not = if clause.negate { "NOT " } else { "" };
     format!(
-        "{alias}.res_id {not}IN ({scope} AND ({}))",
+        "{alias}.res_id IN ({scope} AND ({}))",
         alternatives.join(" OR ")
     )
+}
+
+/// The clause most likely to match few resources, read first: a reference to a given
+/// resource, then a token with a code, then a string or uri, then anything positive; negated
+/// and `:missing` clauses never drive.
+fn driving_clause(clauses: &[Clause]) -> Option<usize> {
+    let rank = |clause: &Clause| -> Option<u8> {
+        if clause.negate || clause.missing.is_some() || clause.kind == IndexKind::Resource {
+            return None;
+        }
+        let specific = clause.any_of.iter().all(|condition| match condition {
+            Condition::Reference { target_id, url, .. } => target_id.is_some() || url.is_some(),
+            Condition::Token { code, .. } => code.is_some(),
+            Condition::ReferenceIdentifier { .. } | Condition::Chain { .. } => true,
+            _ => false,
+        });
+        Some(match (clause.kind, specific) {
+            (IndexKind::Reference, true) => 0,
+            (IndexKind::Token, true) => 1,
+            (IndexKind::String | IndexKind::Uri, _) => 2,
+            _ => 3,
+        })
+    };
+    clauses
+        .iter()
+        .enumerate()
+        .filter_map(|(index, clause)| rank(clause).map(|rank| (rank, index)))
+        .min()
+        .map(|(_, index)| index)
 }
 
 /// `_id` and `_lastUpdated` read the current row and its version.

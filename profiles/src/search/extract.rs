@@ -302,6 +302,11 @@ fn string_values(value: &Value, push: &mut impl FnMut(IndexValue)) {
     }
 }
 
+/// True for an absolute URL or URN (as opposed to a relative `Type/id`).
+fn is_absolute(url: &str) -> bool {
+    url.contains("://") || url.starts_with("urn:")
+}
+
 fn reference_values(value: &Value, push: &mut impl FnMut(IndexValue)) {
     let object = match value {
         Value::String(url) => {
@@ -339,7 +344,11 @@ fn reference_values(value: &Value, push: &mut impl FnMut(IndexValue)) {
     if url.is_none() && identifier.is_none() {
         return;
     }
-    let parts = url.and_then(literal_reference_parts);
+    // Only relative references name a local resource: `http://other/fhir/Patient/1` is another
+    // server's patient and is found by its URL, not as `Patient/1`.
+    let parts = url
+        .filter(|url| !is_absolute(url))
+        .and_then(literal_reference_parts);
     push(IndexValue::Reference {
         target_type: parts.map(|(target_type, _)| target_type.to_owned()),
         target_id: parts.map(|(_, id)| id.to_owned()),
