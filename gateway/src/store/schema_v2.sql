@@ -33,7 +33,6 @@ CREATE TABLE search_reference (
     id_value    TEXT
 );
 CREATE INDEX search_reference_by_target ON search_reference (res_type, param, target_id, target_type);
-CREATE INDEX search_reference_by_target_only ON search_reference (target_type, target_id, param);
 CREATE INDEX search_reference_by_resource ON search_reference (res_type, res_id);
 
 CREATE TABLE search_date (
