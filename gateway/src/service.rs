@@ -132,6 +132,7 @@ impl Gateway {
         lenient: bool,
     ) -> Result<Value, GatewayError> {
         let page = self.page_request(params)?;
+        let params = &self.local_references(params);
         let source = match (&page.key, res_type) {
             (Some(_), _) => SearchSource::Remembered,
             (None, Some(res_type)) => {
@@ -158,6 +159,7 @@ impl Gateway {
     ) -> Result<Value, GatewayError> {
         self.read("Patient", patient_id).await?;
         let page = self.page_request(params)?;
+        let params = &self.local_references(params);
         let mut request = parse_search(self.definitions(), res_type, params, lenient)?;
         request
             .criteria
@@ -250,6 +252,23 @@ impl Gateway {
             request,
         };
         self.page_of(SearchSource::Matches(search), page).await
+    }
+
+    /// Search values naming this server's own resources by absolute URL (`[base]/Patient/1`)
+    /// become relative (`Patient/1`), as the references they should match are stored.
+    fn local_references(&self, params: &[(String, String)]) -> Vec<(String, String)> {
+        let base = format!("{}/", self.base_url);
+        params
+            .iter()
+            .map(|(name, value)| {
+                let value = value
+                    .split(',')
+                    .map(|part| part.strip_prefix(base.as_str()).unwrap_or(part))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (name.clone(), value)
+            })
+            .collect()
     }
 
     fn page_request(&self, params: &[(String, String)]) -> Result<PageRequest, GatewayError> {

@@ -57,6 +57,12 @@ impl SqliteStore {
             .pragma_update(None, "wal_autocheckpoint", 4000)
             .map_err(backend)?;
         let from_version = migrate(&writer)?;
+        // Let the planner refresh its statistics where they are stale (sampled, so it stays
+        // cheap on a large file); without them it can pick a by-resource index for a
+        // by-target lookup.
+        writer
+            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")
+            .map_err(backend)?;
         let has_resources: bool = writer
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM resource_current)",
@@ -318,10 +324,11 @@ impl Store for SqliteStore {
         self.with_reader(move |connection| {
             let mut statement = connection
                 .prepare_cached(
+                    // Index rows exist only for live current versions (a delete removes them),
+                    // so no join with resource_current is needed.
                     "SELECT DISTINCT s.res_id FROM search_reference s
-                     JOIN resource_current c ON c.res_type = s.res_type AND c.res_id = s.res_id
-                     WHERE s.res_type = ?1 AND s.param = ?2 AND s.target_type = ?3
-                       AND s.target_id = ?4 AND c.deleted = 0",
+                     WHERE s.res_type = ?1 AND s.param = ?2 AND s.target_id = ?4
+                       AND s.target_type = ?3",
                 )
                 .map_err(backend)?;
             let mut found = Vec::new();
