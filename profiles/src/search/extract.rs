@@ -471,6 +471,15 @@ mod tests {
         token(system.map(str::to_owned), Some(code.to_owned()), None)
     }
 
+    fn absolute(url: &str) -> IndexValue {
+        IndexValue::Reference {
+            target_type: None,
+            target_id: None,
+            url: Some(url.to_owned()),
+            identifier: None,
+        }
+    }
+
     fn reference(target_type: &str, target_id: &str, url: &str) -> IndexValue {
         IndexValue::Reference {
             target_type: Some(target_type.to_owned()),
@@ -761,13 +770,11 @@ mod tests {
                 &reference("Observation", "o2", "Observation/o2")
             ]
         );
+        // `resolve() is Patient` still selects it, but an absolute URL names a resource on
+        // another server: indexed by its URL only, never as the local `Patient/p1`.
         assert_eq!(
             of(&entries, "patient"),
-            vec![&reference(
-                "Patient",
-                "p1",
-                "https://fhir.example.jp/r4/Patient/p1"
-            )]
+            vec![&absolute("https://fhir.example.jp/r4/Patient/p1")]
         );
     }
 
@@ -779,11 +786,7 @@ mod tests {
         let entries = Extractor::r4().extract(&encounter);
         assert_eq!(
             of(&entries, "subject"),
-            vec![&reference(
-                "Patient",
-                "1",
-                "http://x/fhir/Patient/1/_history/2"
-            )]
+            vec![&absolute("http://x/fhir/Patient/1/_history/2")]
         );
     }
 
