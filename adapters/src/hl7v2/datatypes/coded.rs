@@ -64,6 +64,15 @@ fn write_coding(out: &mut Vec<u8>, triplet: &Triplet<'_>, ctx: &SourceContext) {
     out.push(b'}');
 }
 
+/// Components 1 to 9 of a CE/CWE repetition, split in one pass.
+fn first_nine<'m>(repetition: &Repetition<'m>) -> [Option<Component<'m>>; 9] {
+    let mut parts: [Option<Component<'m>>; 9] = [None; 9];
+    for (slot, component) in parts.iter_mut().zip(repetition.components()) {
+        *slot = Some(component);
+    }
+    parts
+}
+
 /// The CodeableConcept of a CE/CWE repetition, or `None` when it holds neither a code nor text.
 /// It is written straight to JSON (one allocation; this runs for every OBX).
 pub fn codeable_concept(
@@ -71,11 +80,7 @@ pub fn codeable_concept(
     ctx: &SourceContext,
     separator: char,
 ) -> Option<Value> {
-    // Components 1 to 9, split in one pass.
-    let mut parts: [Option<Component<'_>>; 9] = [None; 9];
-    for (slot, component) in parts.iter_mut().zip(repetition.components()) {
-        *slot = Some(component);
-    }
+    let parts = first_nine(repetition);
     let primary = triplet_of(parts.get(0..3).unwrap_or_default(), separator);
     let alternate = triplet_of(parts.get(3..6).unwrap_or_default(), separator);
     let original_text = parts
@@ -168,11 +173,7 @@ mod tests {
         ctx: &SourceContext,
         separator: char,
     ) -> Option<Value> {
-        // Components 1 to 9, split in one pass.
-        let mut parts: [Option<Component<'_>>; 9] = [None; 9];
-        for (slot, component) in parts.iter_mut().zip(repetition.components()) {
-            *slot = Some(component);
-        }
+        let parts = first_nine(repetition);
         let primary = triplet_of(parts.get(0..3).unwrap_or_default(), separator);
         let alternate = triplet_of(parts.get(3..6).unwrap_or_default(), separator);
         let original_text = parts
