@@ -45,9 +45,25 @@ impl Expression {
     /// `resolve()` targets, which are no part of the resource, are left out.
     pub fn evaluate<'a>(&self, resource: &'a Value) -> Vec<Node<'a>> {
         let evaluator = Evaluator::new(resource);
-        let focus = [evaluator.resource_item()];
+        let focus = evaluator.resource_item();
+        self.collect(&evaluator, focus)
+    }
+
+    /// Like [`Self::evaluate`], with `focus` (a node selected earlier from `resource`, such as
+    /// a composite search parameter's base element) as the initial focus; `resource` stays
+    /// `%resource`.
+    pub fn evaluate_at<'a>(&self, resource: &'a Value, focus: Node<'a>) -> Vec<Node<'a>> {
+        let evaluator = Evaluator::new(resource);
+        let focus = Item::Json {
+            value: focus.value,
+            type_name: focus.type_name,
+        };
+        self.collect(&evaluator, focus)
+    }
+
+    fn collect<'a>(&self, evaluator: &Evaluator<'a>, focus: Item<'_, 'a>) -> Vec<Node<'a>> {
         evaluator
-            .eval(&self.root, &focus)
+            .eval(&self.root, &[focus])
             .into_iter()
             .filter_map(|item| match item {
                 Item::Json { value, type_name } => Some(Node { value, type_name }),

@@ -314,3 +314,24 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn evaluate_at_starts_from_a_selected_node() {
+    let observation = json!({
+        "resourceType": "Observation",
+        "component": [
+            {"code": {"text": "systolic"}, "valueQuantity": {"value": 120}},
+            {"code": {"text": "diastolic"}, "valueQuantity": {"value": 80}}
+        ]
+    });
+    let base = Expression::parse("Observation.component").expect("base");
+    let value = Expression::parse("value.as(Quantity).value").expect("component");
+    let components = base.evaluate(&observation);
+    assert_eq!(components.len(), 2);
+    let second: Vec<_> = value
+        .evaluate_at(&observation, components[1])
+        .into_iter()
+        .map(|node| node.value)
+        .collect();
+    assert_eq!(second, vec![&json!(80)]);
+}
