@@ -2,7 +2,8 @@
 //! 400 OperationOutcome naming it, unless `Prefer: handling=lenient` (then it is left out,
 //! and out of the `self` link); a value that is not a date or number is a 400 naming the
 //! parameter; `_summary=count` returns the total only; `_elements` keeps the named elements
-//! and marks the resource SUBSETTED; `POST [type]/_search` with a form body answers as the
+//! and marks the resource SUBSETTED, as `_summary=true|text|data` do (on a read too); composite,
+//! `:of-type`, `:in`/`:below` and special parameters refuse what they cannot run; `POST [type]/_search` with a form body answers as the
 //! same GET; conditional create finds its match through a non-identifier search parameter.
 
 mod common;
@@ -231,6 +232,137 @@ async fn elements_keeps_the_named_elements_and_marks_the_resource_subsetted() {
     // The stored resource is whole.
     let (_, stored) = server.get_json("Patient/err-aoki-jun").await;
     assert_eq!(stored["birthDate"], "1975-07-08");
+}
+
+/// The top-level keys of each match's resource.
+fn match_keys(bundle: &Value) -> Vec<Vec<String>> {
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            entry["resource"]
+                .as_object()
+                .map(|object| object.keys().cloned().collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_true_text_and_data_cut_resources_by_the_r4_definitions() {
+    let server = server_with_patients().await;
+    let narrative = json!({
+        "resourceType": "Patient",
+        "id": "err-summary",
+        "text": { "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Summary Taro</div>" },
+        "active": true,
+        "name": [{ "family": "Summary", "given": ["Taro"] }],
+        "maritalStatus": { "text": "single" },
+        "contact": [{ "name": { "family": "Summary" }, "gender": "female" }],
+        "link": [{ "other": { "reference": "Patient/err-aoki-jun" }, "type": "seealso" }]
+    });
+    let response = server
+        .send_json(reqwest::Method::PUT, "Patient/err-summary", &narrative)
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let keys = |query: &'static str| {
+        let server = &server;
+        async move {
+            let (status, bundle) = server.get_json(query).await;
+            assert_eq!(status, 200, "{query}: {bundle}");
+            match_keys(&bundle).pop().unwrap_or_default()
+        }
+    };
+    // Patient: name, active and link are summary elements; text, maritalStatus and contact
+    // are not.
+    assert_eq!(
+        keys("Patient?_id=err-summary&_summary=true").await,
+        ["resourceType", "id", "meta", "active", "name", "link"]
+    );
+    assert_eq!(
+        keys("Patient?_id=err-summary&_summary=text").await,
+        ["resourceType", "id", "meta", "text"]
+    );
+    let data = keys("Patient?_id=err-summary&_summary=data").await;
+    assert!(
+        !data.contains(&"text".to_owned()) && data.contains(&"contact".to_owned()),
+        "{data:?}"
+    );
+    // A read takes the same parameters; the stored resource stays whole.
+    let (status, read) = server.get_json("Patient/err-summary?_summary=true").await;
+    assert_eq!(status, 200, "{read}");
+    assert!(
+        read.get("text").is_none() && read.get("maritalStatus").is_none(),
+        "{read}"
+    );
+    assert!(
+        read["meta"]["tag"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|tag| tag["code"] == "SUBSETTED")),
+        "{read}"
+    );
+    let (_, whole) = server.get_json("Patient/err-summary").await;
+    assert_eq!(whole["maritalStatus"]["text"], "single");
+    let (status, body) = server.get_json("Patient?_summary=maybe").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(issue_text(&body).contains("_summary"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composite_terminology_and_special_parameters_refuse_what_they_cannot_run() {
+    let server = server_with_patients().await;
+    for (query, status_wanted, named) in [
+        // A composite value needs one part per component.
+        (
+            "Observation?code-value-quantity=http://loinc.org|8480-6",
+            400,
+            "code-value-quantity",
+        ),
+        (
+            "Observation?code-value-quantity:exact=a$1",
+            400,
+            "code-value-quantity",
+        ),
+        // :of-type needs system|code|value.
+        (
+            "Patient?identifier:of-type=MR|12345",
+            400,
+            "identifier:of-type",
+        ),
+        // A ValueSet or CodeSystem that is not stored.
+        (
+            "Observation?code:in=http://example.org/no-such-valueset",
+            400,
+            "no-such-valueset",
+        ),
+        (
+            "Observation?code:below=http://example.org/no-such-system|x",
+            400,
+            "no-such-system",
+        ),
+        ("Observation?code:below=x", 400, "code:below"),
+        // Parameters the server cannot run are unknown, not silently empty.
+        ("Patient?_query=everything", 400, "_query"),
+        ("Location?near=35.6|139.7|10|km", 400, "near"),
+        ("Patient?_text:exact=Kuroda", 400, "_text"),
+    ] {
+        let (status, body) = server.get_json(query).await;
+        assert_eq!(status, status_wanted, "{query}: {body}");
+        let text = issue_text(&body);
+        assert!(text.contains(named), "{query}: '{named}' not named: {text}");
+    }
+    // Conditional operations cannot use terminology modifiers (no store lookups there).
+    let response = server
+        .client
+        .post(server.url("Patient"))
+        .header("Content-Type", "application/fhir+json")
+        .header("If-None-Exist", "gender:in=http://example.org/vs")
+        .body(json!({ "resourceType": "Patient" }).to_string())
+        .send()
+        .await
+        .expect("POST sent");
+    assert_eq!(response.status().as_u16(), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

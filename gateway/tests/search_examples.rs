@@ -361,9 +361,16 @@ fn diagnostics(outcome: &Value) -> String {
 }
 
 /// The parts of a resource no query below reads, dropped to keep the evaluator's copy small:
-/// the entries of large Bundles, StructureDefinition snapshots and differentials, narrative.
+/// the entries of large Bundles, StructureDefinition snapshots and differentials, narrative
+/// (kept for the types `_text` and `_content` are queried on).
 fn lighten(mut value: Value) -> Value {
     if let Some(object) = value.as_object_mut() {
+        if matches!(
+            object.get("resourceType").and_then(Value::as_str),
+            Some("Patient" | "Observation")
+        ) {
+            return value;
+        }
         if object.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
             object.remove("entry");
         }
@@ -1400,6 +1407,196 @@ fn cases(u: &Universe, marker: &str) -> Vec<Case> {
             u.reverse(matched, "DiagnosticReport", "result")
         }),
     );
+
+    // --- composite, :of-type, terminology modifiers, _text and _content ----------------------
+    let component_pairs = |r: &Value| -> Vec<(Vec<Token>, Vec<Quantity>)> {
+        at(r, "component")
+            .into_iter()
+            .map(|part| {
+                (
+                    concept_tokens(part, "code"),
+                    quantities(part, "valueQuantity"),
+                )
+            })
+            .collect()
+    };
+    for (code, value, negative) in [
+        ("8480-6", "gt140", None),
+        ("8462-4", "lt80", None),
+        (
+            "8462-4",
+            "gt100",
+            Some("no diastolic is above 100; systolics are, in another component"),
+        ),
+    ] {
+        let query = format!("http://loinc.org|{code}${value}");
+        let wanted = format!("http://loinc.org|{code}");
+        let found = case(
+            u,
+            "Observation",
+            &[("component-code-value-quantity", query.as_str())],
+            |r| {
+                component_pairs(r).iter().any(|(codes, values)| {
+                    token_matches(codes, &wanted) && quantity_matches(values, value)
+                })
+            },
+        );
+        cases.push(match negative {
+            Some(why) => found.negative(why),
+            None => found,
+        });
+    }
+    cases.push(case(
+        u,
+        "Observation",
+        &[(
+            "code-value-quantity",
+            "http://loinc.org|29463-7$ge70|http://unitsofmeasure.org|kg",
+        )],
+        |r| {
+            token_matches(&concept_tokens(r, "code"), "http://loinc.org|29463-7")
+                && quantity_matches(
+                    &quantities(r, "valueQuantity"),
+                    "ge70|http://unitsofmeasure.org|kg",
+                )
+        },
+    ));
+    let of_type = |r: &Value, path: &str, system: &str, code: &str, value: &str| {
+        at(r, path).into_iter().any(|identifier| {
+            identifier.get("value").and_then(Value::as_str) == Some(value)
+                && coding_tokens(identifier, "type.coding")
+                    .iter()
+                    .any(|coding| {
+                        coding.system.as_deref() == Some(system)
+                            && coding.code.as_deref() == Some(code)
+                    })
+        })
+    };
+    cases.push(case(
+        u,
+        "Patient",
+        &[(
+            "identifier:of-type",
+            "http://terminology.hl7.org/CodeSystem/v2-0203|MR|12345",
+        )],
+        |r| {
+            of_type(
+                r,
+                "identifier",
+                "http://terminology.hl7.org/CodeSystem/v2-0203",
+                "MR",
+                "12345",
+            )
+        },
+    ));
+    let in_set = |r: &Value, codes: &[(&str, &str)]| {
+        // R4's `modality` parameter reads ImagingStudy.series.modality.
+        coding_tokens(r, "series.modality").iter().any(|coding| {
+            codes.iter().any(|(system, code)| {
+                coding.system.as_deref() == Some(*system) && coding.code.as_deref() == Some(*code)
+            })
+        })
+    };
+    let ct_or_us = [
+        ("http://dicom.nema.org/resources/ontology/DCM", "CT"),
+        ("http://dicom.nema.org/resources/ontology/DCM", "US"),
+    ];
+    cases.push(case(
+        u,
+        "ImagingStudy",
+        &[("modality:in", japanese::CT_OR_US)],
+        |r| in_set(r, &ct_or_us),
+    ));
+    cases.push(case(
+        u,
+        "ImagingStudy",
+        &[("modality:not-in", japanese::CT_OR_US)],
+        |r| !in_set(r, &ct_or_us),
+    ));
+    // Order kinds: the test's own walk over the hierarchy table.
+    let below = |code: &str| -> Vec<String> {
+        let mut found = vec![code.to_owned()];
+        let mut at_index = 0;
+        while at_index < found.len() {
+            let current = found[at_index].clone();
+            at_index += 1;
+            for (child, parent) in japanese::ORDER_KIND_PARENTS {
+                if *parent == Some(current.as_str()) {
+                    found.push((*child).to_owned());
+                }
+            }
+        }
+        found
+    };
+    let above = |code: &str| -> Vec<String> {
+        let mut found = vec![code.to_owned()];
+        let mut current = code.to_owned();
+        while let Some((_, Some(parent))) = japanese::ORDER_KIND_PARENTS
+            .iter()
+            .find(|(child, _)| *child == current)
+        {
+            found.push((*parent).to_owned());
+            current = (*parent).to_owned();
+        }
+        found
+    };
+    let kind_in = |r: &Value, codes: &[String]| {
+        concept_tokens(r, "category").iter().any(|token| {
+            token.system.as_deref() == Some(japanese::ORDER_KINDS)
+                && token.code.as_ref().is_some_and(|code| codes.contains(code))
+        })
+    };
+    for (modifier, code) in [
+        ("below", "ct"),
+        ("below", "imaging"),
+        ("above", "ct-chest"),
+        ("above", "mr"),
+    ] {
+        let codes = if modifier == "below" {
+            below(code)
+        } else {
+            above(code)
+        };
+        let name = format!("category:{modifier}");
+        let value = format!("{}|{code}", japanese::ORDER_KINDS);
+        cases.push(case(
+            u,
+            "ServiceRequest",
+            &[(name.as_str(), value.as_str())],
+            |r| kind_in(r, &codes),
+        ));
+    }
+    let imaging_kinds: Vec<String> = below("imaging");
+    cases.push(case(
+        u,
+        "ServiceRequest",
+        &[
+            ("category:in", japanese::IMAGING_ORDERS),
+            ("status", "active"),
+        ],
+        |r| kind_in(r, &imaging_kinds) && token_matches(&code_tokens(r, "status"), "active"),
+    ));
+    for (name, res_type, words) in [
+        ("_text", "Patient", "chalmers"),
+        ("_text", "Observation", "GLUCOSE mmol"),
+        ("_content", "Observation", "8480-6"),
+        ("_content", "Patient", "やまだ 東京都"),
+        ("_content", "Patient", "PETER,henry"),
+    ] {
+        let narrative_only = name == "_text";
+        cases.push(case(u, res_type, &[(name, words)], |r| {
+            let text = fold(&if narrative_only {
+                narrative_text(r)
+            } else {
+                all_text(r)
+            });
+            words.split(',').any(|alternative| {
+                alternative
+                    .split_whitespace()
+                    .all(|word| text.contains(&fold(word)))
+            })
+        }));
+    }
     cases
 }
 
@@ -1822,6 +2019,111 @@ mod eval {
             .iter()
             .flat_map(|token| &token.texts)
             .any(|text| fold(text).starts_with(&folded))
+    }
+
+    // --- _text and _content --------------------------------------------------------------
+
+    /// XHTML without its tags (each tag a space), with `&amp;`-style and numeric entities
+    /// decoded.
+    pub fn without_markup(xhtml: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        let mut entity: Option<String> = None;
+        for c in xhtml.chars() {
+            if in_tag {
+                in_tag = c != '>';
+                continue;
+            }
+            if let Some(name) = entity.as_mut() {
+                if c == ';' {
+                    let decoded = match name.as_str() {
+                        "amp" => Some('&'),
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        "nbsp" => Some(' '),
+                        other if other.starts_with("#x") || other.starts_with("#X") => {
+                            u32::from_str_radix(&other[2..], 16)
+                                .ok()
+                                .and_then(char::from_u32)
+                        }
+                        other if other.starts_with('#') => {
+                            other[1..].parse().ok().and_then(char::from_u32)
+                        }
+                        _ => None,
+                    };
+                    match decoded {
+                        Some(c) => out.push(c),
+                        None => out.push_str(&format!("&{name};")),
+                    }
+                    entity = None;
+                } else if name.len() < 10 && c != '&' && c != '<' {
+                    name.push(c);
+                } else {
+                    out.push('&');
+                    out.push_str(name);
+                    entity = None;
+                    if c == '<' {
+                        out.push(' ');
+                        in_tag = true;
+                    } else if c == '&' {
+                        entity = Some(String::new());
+                    } else {
+                        out.push(c);
+                    }
+                }
+                continue;
+            }
+            match c {
+                '<' => {
+                    out.push(' ');
+                    in_tag = true;
+                }
+                '&' => entity = Some(String::new()),
+                other => out.push(other),
+            }
+        }
+        if let Some(name) = entity {
+            out.push('&');
+            out.push_str(&name);
+        }
+        out
+    }
+
+    /// The narrative's text.
+    pub fn narrative_text(resource: &Value) -> String {
+        at(resource, "text.div")
+            .first()
+            .and_then(|div| div.as_str())
+            .map(without_markup)
+            .unwrap_or_default()
+    }
+
+    /// Every string of the resource (the narrative without markup), `resourceType` aside.
+    pub fn all_text(resource: &Value) -> String {
+        fn walk(value: &Value, key: &str, out: &mut String) {
+            match value {
+                Value::String(text) if key == "div" => {
+                    out.push(' ');
+                    out.push_str(&without_markup(text));
+                }
+                Value::String(text) if key != "resourceType" => {
+                    out.push(' ');
+                    out.push_str(text);
+                }
+                Value::Array(items) => items.iter().for_each(|item| walk(item, key, out)),
+                Value::Object(object) => {
+                    for (name, item) in object {
+                        walk(item, name, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = String::new();
+        walk(resource, "", &mut out);
+        out
     }
 
     // --- dates -------------------------------------------------------------------------------
@@ -2298,6 +2600,55 @@ mod japanese {
     const UCUM: &str = "http://unitsofmeasure.org";
     const LOINC: &str = "http://loinc.org";
     const DCM: &str = "http://dicom.nema.org/resources/ontology/DCM";
+    /// A made-up code system of order kinds, stored as a CodeSystem with this hierarchy.
+    pub const ORDER_KINDS: &str = "http://example.org/tsunagi/CodeSystem/order-kinds";
+    /// Each order kind and its parent.
+    pub const ORDER_KIND_PARENTS: &[(&str, Option<&str>)] = &[
+        ("imaging", None),
+        ("ct", Some("imaging")),
+        ("ct-chest", Some("ct")),
+        ("mr", Some("imaging")),
+        ("lab", None),
+    ];
+    /// A stored ValueSet listing the DICOM modalities CT and US.
+    pub const CT_OR_US: &str = "http://example.org/tsunagi/ValueSet/ct-or-us";
+    /// A stored ValueSet: every order kind that is-a `imaging`, by filter.
+    pub const IMAGING_ORDERS: &str = "http://example.org/tsunagi/ValueSet/imaging-orders";
+
+    /// The order-kind concepts nested under `parent`.
+    fn order_kind_concepts(parent: Option<&str>) -> Vec<Value> {
+        ORDER_KIND_PARENTS
+            .iter()
+            .filter(|(_, above)| *above == parent)
+            .map(|(code, _)| {
+                let children = order_kind_concepts(Some(code));
+                if children.is_empty() {
+                    json!({ "code": code })
+                } else {
+                    json!({ "code": code, "concept": children })
+                }
+            })
+            .collect()
+    }
+
+    /// The terminology resources `:in`, `:not-in`, `:below` and `:above` read.
+    fn terminology() -> Vec<Value> {
+        vec![
+            json!({
+                "resourceType": "CodeSystem", "id": "jp-order-kinds", "url": ORDER_KINDS,
+                "status": "active", "content": "complete", "hierarchyMeaning": "is-a",
+                "concept": order_kind_concepts(None)
+            }),
+            json!({
+                "resourceType": "ValueSet", "id": "jp-ct-or-us", "url": CT_OR_US, "status": "active",
+                "compose": { "include": [{ "system": DCM, "concept": [{ "code": "CT" }, { "code": "US" }] }] }
+            }),
+            json!({
+                "resourceType": "ValueSet", "id": "jp-imaging-orders", "url": IMAGING_ORDERS, "status": "active",
+                "compose": { "include": [{ "system": ORDER_KINDS, "filter": [{ "property": "concept", "op": "is-a", "value": "imaging" }] }] }
+            }),
+        ]
+    }
 
     /// id suffix, kanji (family, given, separator), kana (family, given), romaji, gender,
     /// birth date, identifier value, prefecture and city, weight (kg), temperature (Cel).
@@ -2429,7 +2780,7 @@ mod japanese {
 
     /// Every made-up resource.
     pub fn resources() -> Vec<Value> {
-        let mut resources = Vec::new();
+        let mut resources = terminology();
         for (index, person) in PEOPLE.iter().enumerate() {
             let &(
                 key,
@@ -2486,6 +2837,7 @@ mod japanese {
                     "胸部CT",
                     "CT",
                     day(5, "09:00:00"),
+                    "ct-chest",
                 ),
                 (
                     "2",
@@ -2495,9 +2847,10 @@ mod japanese {
                     "頭部MRI",
                     "MR",
                     day(6, "09:00:00"),
+                    "mr",
                 ),
             ];
-            for (n, status, code, display, text, modality, authored) in orders {
+            for (n, status, code, display, text, modality, authored, kind) in orders {
                 let order_id = format!("jp-sr-{key}-{n}");
                 resources.push(json!({
                     "resourceType": "ServiceRequest",
@@ -2505,7 +2858,10 @@ mod japanese {
                     "identifier": [{ "system": "urn:oid:1.2.392.100495.20.3.11.11318814790", "value": format!("ORD-{number}-{n}") }],
                     "status": status,
                     "intent": "order",
-                    "category": [{ "coding": [{ "system": "http://snomed.info/sct", "code": "363679005", "display": "Imaging" }] }],
+                    "category": [
+                        { "coding": [{ "system": "http://snomed.info/sct", "code": "363679005", "display": "Imaging" }] },
+                        { "coding": [{ "system": ORDER_KINDS, "code": kind }] }
+                    ],
                     "code": { "coding": [{ "system": LOINC, "code": code, "display": display }], "text": text },
                     "subject": subject,
                     "authoredOn": authored,
@@ -2564,6 +2920,25 @@ mod japanese {
                 "effectivePeriod": { "start": day(10, "09:00:00"), "end": day(10, "09:05:00") },
                 "valueQuantity": { "value": temperature, "unit": "℃", "system": UCUM, "code": "Cel" }
             }));
+            if index < 2 {
+                let (systolic, diastolic) = [(150.0, 95.0), (118.0, 76.0)][index];
+                let part = |code: &str, value: f64| {
+                    json!({
+                        "code": { "coding": [{ "system": LOINC, "code": code }] },
+                        "valueQuantity": { "value": value, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]" }
+                    })
+                };
+                resources.push(json!({
+                    "resourceType": "Observation",
+                    "id": format!("jp-obs-{key}-bp"),
+                    "status": "final",
+                    "category": vital_signs,
+                    "code": { "coding": [{ "system": LOINC, "code": "85354-9" }], "text": "血圧" },
+                    "subject": subject,
+                    "effectiveDateTime": day(10, "09:40:00"),
+                    "component": [part("8480-6", systolic), part("8462-4", diastolic)]
+                }));
+            }
             resources.push(json!({
                 "resourceType": "DiagnosticReport",
                 "id": format!("jp-dr-{key}-1"),

@@ -2,21 +2,18 @@
 //! routes (keep [`TYPE_INTERACTIONS`] and [`SYSTEM_INTERACTIONS`] in step with `http::routes`;
 //! the REST tests exercise each one).
 
-use crate::search::parse::index_kind;
+use crate::search::parse::is_supported;
 use serde_json::{json, Value};
 use tsunagi_profiles::search::{SearchParamType, SearchParameters};
 use tsunagi_profiles::RESOURCE_TYPES;
 
-/// The search parameters a type supports (those with an index; composite and special ones are
-/// not listed because they are refused), with `searchInclude`/`searchRevInclude` from its
+/// The search parameters a type supports (special ones and `_query` are refused, so not listed), with `searchInclude`/`searchRevInclude` from its
 /// reference parameters.
 fn search_capabilities(res_type: &str) -> (Vec<Value>, Vec<String>) {
     let mut params = Vec::new();
     let mut includes = vec![format!("{res_type}:*")];
     for definition in SearchParameters::r4().for_type(res_type) {
-        if index_kind(definition.kind).is_none()
-            && !matches!(definition.code.as_str(), "_id" | "_lastUpdated")
-        {
+        if !is_supported(definition) {
             continue;
         }
         if definition.kind == SearchParamType::Reference {
@@ -85,7 +82,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
         "patchFormat": ["application/json-patch+json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Search: every parameter listed per type, with the modifiers :missing, :not and :text (token), :exact and :contains (string), :identifier and :[type] (reference), :below and :above (uri); chains, _has, _include/_revinclude (:iterate), _sort, _count, _total, _summary=count, _elements. Conditional create, update and delete use the same search.",
+            "documentation": "Search: every parameter listed per type (composite ones included), with the modifiers :missing, :not, :text, :of-type, :in, :not-in, :below and :above (token; the ValueSet or CodeSystem must be stored here), :exact and :contains (string), :identifier and :[type] (reference), :below and :above (uri); _text and _content (every word, case- and accent-insensitive); chains, _has, _include/_revinclude (:iterate), _sort, _count, _total, _summary (true, text, data, count), _elements. Conditional create, update and delete use the same search (without the terminology modifiers).",
             "resource": resources,
             "interaction": interactions(SYSTEM_INTERACTIONS),
         }],

@@ -55,6 +55,20 @@ pub fn parse_criteria(
                 location,
             ));
         }
+        let terminology = search.criteria.clauses.iter().any(|clause| {
+            clause.any_of.iter().any(|condition| {
+                matches!(
+                    condition,
+                    Condition::ValueSet(_) | Condition::Subsumed { .. }
+                )
+            })
+        });
+        if terminology {
+            return Err(GatewayError::invalid(
+                "a conditional operation cannot use :in, :not-in, :below or :above",
+                location,
+            ));
+        }
         criteria.clauses = search.criteria.clauses;
     }
     if criteria.ids.is_empty() && criteria.identifiers.is_empty() && criteria.clauses.is_empty() {
@@ -140,7 +154,38 @@ pub fn index_match(clause: &Clause, id: &str, entries: &[IndexEntry]) -> bool {
     hit != clause.negate
 }
 
-fn condition_match(condition: &Condition, value: &IndexValue) -> bool {
+/// Whether one indexed value meets one condition (the SQL's comparison, in memory).
+pub(crate) fn condition_match(condition: &Condition, value: &IndexValue) -> bool {
+    if let Condition::Number {
+        prefix,
+        value: wanted,
+        low,
+        high,
+        system,
+        code,
+    } = condition
+    {
+        let (number, units) = match value {
+            IndexValue::Number { value, .. } => (*value, None),
+            IndexValue::Quantity {
+                value,
+                system,
+                code,
+                unit,
+                ..
+            } => (*value, Some((system, code, unit))),
+            _ => return false,
+        };
+        let system_ok = system.as_ref().is_none_or(|wanted| {
+            units.is_some_and(|(system, _, _)| system.as_ref() == Some(wanted))
+        });
+        let code_ok = code.as_ref().is_none_or(|wanted| {
+            units.is_some_and(|(_, code, unit)| {
+                code.as_ref() == Some(wanted) || unit.as_ref() == Some(wanted)
+            })
+        });
+        return system_ok && code_ok && number_match(*prefix, number, *wanted, *low, *high);
+    }
     match (condition, value) {
         (
             Condition::Token { system, code },
@@ -216,6 +261,22 @@ fn condition_match(condition: &Condition, value: &IndexValue) -> bool {
             date_match(*prefix, *l, *h, *low, *high)
         }
         _ => false,
+    }
+}
+
+/// A stored number against the search number and its implied range (as the SQL does).
+pub fn number_match(prefix: Prefix, stored: f64, value: f64, low: f64, high: f64) -> bool {
+    match prefix {
+        Prefix::Eq => stored >= low && stored < high,
+        Prefix::Ne => !(stored >= low && stored < high),
+        Prefix::Gt | Prefix::Sa => stored > value,
+        Prefix::Lt | Prefix::Eb => stored < value,
+        Prefix::Ge => stored >= value,
+        Prefix::Le => stored <= value,
+        Prefix::Ap => {
+            let margin = (value.abs() * 0.1).max(high - low);
+            stored >= value - margin && stored <= value + margin
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use super::respond::{
 use crate::fhir::bundle::parse_json_bundle;
 use crate::fhir::entry::{EntryRequest, Method, Target};
 use crate::fhir::ids::{check_id, parse_version_tag};
+use crate::search::subset::{element_list, Subset};
 use crate::service::HistoryParams;
 use crate::store::{HistoryQuery, HistoryScope};
 use crate::{Gateway, GatewayError};
@@ -176,10 +177,21 @@ async fn read(
     gateway: Data<Gateway>,
     path: Path<(String, String)>,
 ) -> HttpResponse {
+    let subset = read_subset(request.query_string());
     answer(&request, |context| async move {
         let (res_type, id) = instance(path.into_inner())?;
+        let subset = subset?;
         let stored = gateway.read(&res_type, &id).await?;
-        Ok(stored_response_offloaded(200, &stored, context.negotiated).await)
+        if subset == Subset::Full {
+            return Ok(stored_response_offloaded(200, &stored, context.negotiated).await);
+        }
+        let mut cut = (*stored).clone();
+        cut.body = stored
+            .body
+            .as_deref()
+            .and_then(|body| serde_json::from_slice(body).ok())
+            .map(|resource| Bytes::from(subset.apply(resource).to_string()));
+        Ok(stored_response_offloaded(200, &cut, context.negotiated).await)
     })
     .await
 }
@@ -200,6 +212,34 @@ async fn vread(
         Ok(stored_response_offloaded(200, &stored, context.negotiated).await)
     })
     .await
+}
+
+/// `_summary` / `_elements` on a read: the part of the resource to return.
+fn read_subset(query: &str) -> Result<Subset, GatewayError> {
+    let mut subset = Subset::Full;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match name.as_ref() {
+            "_summary" => {
+                subset = match value.as_ref() {
+                    "true" => Subset::Summary,
+                    "text" => Subset::Text,
+                    "data" => Subset::Data,
+                    "false" => Subset::Full,
+                    other => {
+                        let reason = format!("'{other}' is not true, text, data or false");
+                        return Err(GatewayError::invalid(
+                            format!("_summary: {reason} on a read"),
+                            "_summary",
+                        ));
+                    }
+                };
+                break;
+            }
+            "_elements" => subset = Subset::Elements(element_list(&value)),
+            _ => {}
+        }
+    }
+    Ok(subset)
 }
 
 /// Parses a resource body in the request's content type (large ones off the HTTP worker).

@@ -3,8 +3,10 @@
 //! modifier, result parameters (`_count`, `_sort`, `_include`, …) split off. An unknown or
 //! unsupported parameter is an error naming it, or (lenient handling) left out and listed.
 
+use super::subset::{element_list, Subset};
 use crate::store::{
-    Clause, Condition, Criteria, IndexKind, Prefix, SortKey, StringMatch, UriMatch,
+    Clause, CompositePart, Condition, Criteria, IndexKind, Prefix, Residual, SortKey, StringMatch,
+    UriMatch,
 };
 use crate::GatewayError;
 use tsunagi_profiles::search::values::{date_range, fold_string, number_range};
@@ -39,6 +41,12 @@ pub enum Summary {
     False,
     /// `count`: the total only.
     Count,
+    /// `true`: the summary elements.
+    True,
+    /// `text`: text, id, meta and mandatory elements.
+    Text,
+    /// `data`: all but the text.
+    Data,
 }
 
 /// A parsed search.
@@ -66,6 +74,21 @@ pub struct SearchRequest {
     pub used: Vec<(String, String)>,
     /// Parameters left out under lenient handling.
     pub ignored: Vec<String>,
+}
+
+impl SearchRequest {
+    /// The part of each resource the response holds (`_summary` wins over `_elements`).
+    pub fn subset(&self) -> Subset {
+        match self.summary {
+            Summary::True => Subset::Summary,
+            Summary::Text => Subset::Text,
+            Summary::Data => Subset::Data,
+            Summary::False | Summary::Count if !self.elements.is_empty() => {
+                Subset::Elements(self.elements.clone())
+            }
+            Summary::False | Summary::Count => Subset::Full,
+        }
+    }
 }
 
 /// Parameters that shape the result or the response, not the match.
@@ -126,8 +149,8 @@ pub fn parse_search(
                 }
             })
         } else {
-            filter_param(definitions, res_type, name, value).map(|clause| {
-                request.criteria.clauses.push(clause);
+            filter_param(definitions, res_type, name, value).map(|clauses| {
+                request.criteria.clauses.extend(clauses);
             })
         };
         match outcome {
@@ -232,21 +255,19 @@ fn result_param(
             request.summary = match value {
                 "count" => Summary::Count,
                 "false" => Summary::False,
+                "true" => Summary::True,
+                "text" => Summary::Text,
+                "data" => Summary::Data,
                 other => {
-                    return Err(unknown(
+                    return Err(invalid(
                         name,
-                        format!("_summary={other} is not supported (count, false)"),
+                        format!("'{other}' is not true, text, data, count or false"),
                     ))
                 }
             }
         }
         "_elements" => {
-            request.elements = value
-                .split(',')
-                .map(str::trim)
-                .filter(|element| !element.is_empty())
-                .map(str::to_owned)
-                .collect();
+            request.elements = element_list(value);
         }
         "_contained" | "_containedType" => {
             return Err(unknown(
@@ -297,8 +318,51 @@ pub fn index_kind(kind: SearchParamType) -> Option<IndexKind> {
     })
 }
 
-/// One filter parameter → a clause.
+/// Whether searches by `definition` are supported (what the CapabilityStatement lists): every
+/// parameter with an expression, `_text` and `_content`; not special ones (`near`, `_filter`)
+/// nor `_query`.
+pub fn is_supported(definition: &SearchParamDef) -> bool {
+    match definition.kind {
+        SearchParamType::Special => false,
+        SearchParamType::Composite => {
+            definition.expression.is_some() && !definition.components.is_empty()
+        }
+        _ => {
+            definition.expression.is_some()
+                || matches!(definition.code.as_str(), "_text" | "_content")
+        }
+    }
+}
+
+/// One filter parameter → its clauses: one, or for the parameters checked on the resource
+/// itself ([`residual_clauses`]) the residual test after the index clauses that narrow it.
 fn filter_param(
+    definitions: &SearchParameters,
+    res_type: &str,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Clause>, GatewayError> {
+    if let Some(clauses) = residual_clauses(definitions, res_type, name, value)? {
+        return Ok(clauses);
+    }
+    filter_clause(definitions, res_type, name, value).map(|clause| vec![clause])
+}
+
+/// The one clause a chain or `_has` applies to the other resource: for a residual parameter
+/// its test alone (complete by itself; the narrowing clauses only make it faster).
+fn inner_clause(
+    definitions: &SearchParameters,
+    res_type: &str,
+    name: &str,
+    value: &str,
+) -> Result<Clause, GatewayError> {
+    filter_param(definitions, res_type, name, value)?
+        .pop()
+        .ok_or_else(|| invalid(name, "no value"))
+}
+
+/// One filter parameter answered by the indexes → a clause.
+fn filter_clause(
     definitions: &SearchParameters,
     res_type: &str,
     name: &str,
@@ -328,6 +392,9 @@ fn filter_param(
     if let Some(chain) = chain {
         return chain_clause(definitions, name, definition, modifier, chain, value);
     }
+    if !is_supported(definition) {
+        return Err(unknown(name, format!("'{code}' is not supported")));
+    }
     let kind = index_kind(definition.kind).ok_or_else(|| {
         unknown(
             name,
@@ -353,7 +420,7 @@ fn filter_param(
             });
             return Ok(clause);
         }
-        Some("not") if definition.kind == SearchParamType::Token => clause.negate = true,
+        Some("not" | "not-in") if definition.kind == SearchParamType::Token => clause.negate = true,
         _ => {}
     }
     let modifier = modifier.filter(|m| *m != "not");
@@ -366,6 +433,192 @@ fn filter_param(
         return Err(invalid(name, "no value"));
     }
     Ok(clause)
+}
+
+/// `_text`, `_content`, composite parameters and token `:of-type`: a residual test (see
+/// `store::residual`), preceded by index clauses that every match also meets; `None` for
+/// every other parameter.
+fn residual_clauses(
+    definitions: &SearchParameters,
+    res_type: &str,
+    name: &str,
+    value: &str,
+) -> Result<Option<Vec<Clause>>, GatewayError> {
+    let (code, modifier) = match name.split_once(':') {
+        Some((code, modifier)) => (code, Some(modifier)),
+        None => (name, None),
+    };
+    if name.starts_with("_has:") || code.contains('.') {
+        return Ok(None);
+    }
+    let Some(definition) = definitions.param(res_type, code) else {
+        return Ok(None);
+    };
+    let residual_clause = |any_of: Vec<Condition>| Clause {
+        param: code.to_owned(),
+        kind: IndexKind::Resource,
+        any_of,
+        negate: false,
+        missing: None,
+    };
+    match (code, definition.kind, modifier) {
+        ("_text" | "_content", _, None) => {
+            let mut any_of = Vec::new();
+            for alternative in split_unescaped(value, ',') {
+                let words: Vec<String> = unescape(&alternative)
+                    .split_whitespace()
+                    .map(fold_string)
+                    .filter(|word| !word.is_empty())
+                    .collect();
+                if words.is_empty() {
+                    return Err(invalid(name, "no words to search for"));
+                }
+                any_of.push(Condition::Residual(Residual::Text {
+                    narrative_only: code == "_text",
+                    words,
+                }));
+            }
+            Ok(Some(vec![residual_clause(any_of)]))
+        }
+        ("_text" | "_content", _, Some(other)) => Err(unknown(
+            name,
+            format!("modifier ':{other}' is not supported on {code}"),
+        )),
+        (_, SearchParamType::Token, Some("of-type")) => {
+            let expression = definition
+                .expression
+                .clone()
+                .ok_or_else(|| unknown(name, "the parameter has no expression"))?;
+            let mut any_of = Vec::new();
+            let mut narrowing = Vec::new();
+            for alternative in split_unescaped(value, ',') {
+                let [system, type_code, id_value] =
+                    split_unescaped(&alternative, '|').try_into().map_err(|_| {
+                        invalid(name, format!("'{alternative}' is not system|code|value"))
+                    })?;
+                if system.is_empty() || type_code.is_empty() || id_value.is_empty() {
+                    return Err(invalid(name, "system, code and value are all required"));
+                }
+                narrowing.push(Condition::Token {
+                    system: None,
+                    code: Some(id_value.clone()),
+                });
+                any_of.push(Condition::Residual(Residual::OfType {
+                    expression: expression.clone(),
+                    system,
+                    code: type_code,
+                    value: id_value,
+                }));
+            }
+            Ok(Some(vec![
+                Clause {
+                    param: code.to_owned(),
+                    kind: IndexKind::Token,
+                    any_of: narrowing,
+                    negate: false,
+                    missing: None,
+                },
+                residual_clause(any_of),
+            ]))
+        }
+        (_, SearchParamType::Composite, modifier) => {
+            if let Some(other) = modifier {
+                return Err(unknown(
+                    name,
+                    format!("modifier ':{other}' is not supported on composite parameters"),
+                ));
+            }
+            composite_clauses(definitions, res_type, name, definition, value).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A composite value (`code$value`, alternatives by `,`): the residual tuple test, after one
+/// index clause per component that is itself a parameter of `res_type`.
+fn composite_clauses(
+    definitions: &SearchParameters,
+    res_type: &str,
+    name: &str,
+    definition: &SearchParamDef,
+    value: &str,
+) -> Result<Vec<Clause>, GatewayError> {
+    let base = definition
+        .expression
+        .clone()
+        .ok_or_else(|| unknown(name, "the composite parameter has no expression"))?;
+    let mut parts_defs = Vec::new();
+    for component in &definition.components {
+        let part = definitions.by_url(&component.definition).ok_or_else(|| {
+            unknown(
+                name,
+                format!(
+                    "component {} is not a known parameter",
+                    component.definition
+                ),
+            )
+        })?;
+        parts_defs.push((part, component.expression.clone()));
+    }
+    if parts_defs.is_empty() {
+        return Err(unknown(name, "the composite parameter has no components"));
+    }
+    let mut tuples = Vec::new();
+    let mut narrowing: Vec<Vec<Condition>> = vec![Vec::new(); parts_defs.len()];
+    for alternative in split_unescaped(value, ',') {
+        let values = split_unescaped(&alternative, '$');
+        if values.len() != parts_defs.len() {
+            return Err(invalid(
+                name,
+                format!(
+                    "'{alternative}' has {} parts separated by '$'; {} are needed",
+                    values.len(),
+                    parts_defs.len()
+                ),
+            ));
+        }
+        let mut components = Vec::with_capacity(values.len());
+        for (((part, expression), text), narrow) in
+            parts_defs.iter().zip(&values).zip(narrowing.iter_mut())
+        {
+            let condition = condition(name, part, None, text)?;
+            narrow.push(condition.clone());
+            components.push(CompositePart {
+                expression: expression.clone(),
+                kind: part.kind.as_str().to_owned(),
+                condition,
+            });
+        }
+        tuples.push(Condition::Residual(Residual::Composite {
+            base: base.clone(),
+            components,
+        }));
+    }
+    let mut clauses = Vec::new();
+    for ((part, _), any_of) in parts_defs.iter().zip(narrowing) {
+        // A component narrows through its own index only when it is that very parameter of
+        // this type (R4's components always are; a package's might not be).
+        let indexed = definitions
+            .param(res_type, &part.code)
+            .is_some_and(|own| own.url == part.url);
+        if let (true, Some(kind)) = (indexed, index_kind(part.kind)) {
+            clauses.push(Clause {
+                param: part.code.clone(),
+                kind,
+                any_of,
+                negate: false,
+                missing: None,
+            });
+        }
+    }
+    clauses.push(Clause {
+        param: definition.code.clone(),
+        kind: IndexKind::Resource,
+        any_of: tuples,
+        negate: false,
+        missing: None,
+    });
+    Ok(clauses)
 }
 
 fn resource_clause(
@@ -435,7 +688,7 @@ fn chain_clause(
     }
     let mut any_of = Vec::new();
     for target_type in targets {
-        let inner = filter_param(definitions, &target_type, chain, value)?;
+        let inner = inner_clause(definitions, &target_type, chain, value)?;
         any_of.push(Condition::Chain {
             target_type,
             inner: Box::new(inner),
@@ -475,7 +728,7 @@ fn has_clause(
                 format!("'{param}' is not a reference parameter of {source}"),
             )
         })?;
-    let inner = filter_param(definitions, source, inner_name, value)?;
+    let inner = inner_clause(definitions, source, inner_name, value)?;
     Ok(Clause {
         param: reference.code.clone(),
         kind: IndexKind::Resource,
@@ -594,6 +847,20 @@ fn condition(
         SearchParamType::Token => match modifier {
             None => Ok(token_condition(value)),
             Some("text") => Ok(Condition::TokenText(fold_string(&unescape(value)))),
+            Some("in" | "not-in") => Ok(Condition::ValueSet(unescape(value))),
+            Some(direction @ ("below" | "above")) => match split_unescaped(value, '|').as_slice() {
+                [system, code] if !system.is_empty() && !code.is_empty() => {
+                    Ok(Condition::Subsumed {
+                        system: system.clone(),
+                        code: code.clone(),
+                        below: direction == "below",
+                    })
+                }
+                _ => Err(invalid(
+                    name,
+                    format!("':{direction}' needs system|code, not '{value}'"),
+                )),
+            },
             Some(other) => Err(unsupported(other)),
         },
         SearchParamType::String => {

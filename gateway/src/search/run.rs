@@ -3,6 +3,8 @@
 //! `_revinclude` (with `:iterate`), and the `searchset` Bundle with its links.
 
 use super::parse::{Include, SearchRequest, Summary, TotalMode};
+use super::subset::Subset;
+use super::terminology::resolve_terminology;
 use crate::fhir::bundle::body_value;
 use crate::fhir::ids::new_id;
 use crate::store::{SearchQuery, Store, StoredVersion};
@@ -135,11 +137,16 @@ pub async fn run_search(
     let matches = in_order(store.read_many(refs).await?, refs);
     let included = included(store, definitions, request, &matches).await?;
     let mut entries = Vec::with_capacity(matches.len() + included.len());
+    let subset = request.subset();
+    let included_subset = match subset {
+        Subset::Elements(_) => Subset::Full,
+        ref other => other.clone(),
+    };
     for stored in &matches {
-        entries.push(entry(stored, "match", base_url, &request.elements));
+        entries.push(entry(stored, "match", base_url, &subset));
     }
     for stored in &included {
-        entries.push(entry(stored, "include", base_url, &[]));
+        entries.push(entry(stored, "include", base_url, &included_subset));
     }
     bundle.insert("entry".into(), Value::Array(entries));
     Ok(Value::Object(bundle))
@@ -152,10 +159,12 @@ pub async fn find_all(
     res_type: &str,
     request: &SearchRequest,
 ) -> Result<Vec<String>, GatewayError> {
+    let mut criteria = request.criteria.clone();
+    resolve_terminology(store, &mut criteria).await?;
     let ids = store
         .search(&SearchQuery {
             res_type: res_type.to_owned(),
-            criteria: request.criteria.clone(),
+            criteria,
             sort: request.sort.clone(),
             limit: MAX_MATCHES + 1,
         })
@@ -286,46 +295,17 @@ async fn reverse(
         .collect())
 }
 
-fn entry(stored: &StoredVersion, mode: &str, base_url: &str, elements: &[String]) -> Value {
+fn entry(stored: &StoredVersion, mode: &str, base_url: &str, subset: &Subset) -> Value {
     let mut entry = Map::new();
     entry.insert(
         "fullUrl".into(),
         json!(format!("{base_url}/{}", stored.reference())),
     );
     if let Some(resource) = body_value(stored) {
-        let resource = if elements.is_empty() {
-            resource
-        } else {
-            only_elements(resource, elements)
-        };
-        entry.insert("resource".into(), resource);
+        entry.insert("resource".into(), subset.apply(resource));
     }
     entry.insert("search".into(), json!({ "mode": mode }));
     Value::Object(entry)
-}
-
-/// `_elements`: the named top-level elements plus the mandatory ones, marked SUBSETTED.
-fn only_elements(resource: Value, elements: &[String]) -> Value {
-    let Value::Object(object) = resource else {
-        return resource;
-    };
-    let mut kept = Map::new();
-    for (key, value) in object {
-        if matches!(key.as_str(), "resourceType" | "id" | "meta") || elements.contains(&key) {
-            kept.insert(key, value);
-        }
-    }
-    let meta = kept.entry("meta").or_insert_with(|| json!({}));
-    if let Value::Object(meta) = meta {
-        let tags = meta.entry("tag").or_insert_with(|| json!([]));
-        if let Value::Array(tags) = tags {
-            tags.push(json!({
-                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                "code": "SUBSETTED"
-            }));
-        }
-    }
-    Value::Object(kept)
 }
 
 fn links(

@@ -8,10 +8,12 @@
 
 mod group_commit;
 pub mod query;
+pub mod residual;
 mod sqlite;
 mod sqlite_search;
 
 pub use query::{Clause, Condition, IndexKind, Prefix, SortKey, StringMatch, UriMatch};
+pub use residual::{CompositePart, Residual};
 pub use sqlite::SqliteStore;
 pub use sqlite_search::approximate_range;
 pub use tsunagi_profiles::search::IndexEntry;

@@ -2,8 +2,12 @@
 //! normalised (no HTTP, no FHIR syntax left). Every backend evaluates the same structure
 //! against its index tables (see `schema_v2.sql`).
 
+use serde::{Deserialize, Serialize};
+
+use super::residual::Residual;
+
 /// How a date, number or quantity value compares with the search value (FHIR prefixes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Prefix {
     /// `eq`: the value's range lies within the search range.
     Eq,
@@ -26,7 +30,7 @@ pub enum Prefix {
 }
 
 /// How a string parameter matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StringMatch {
     /// Default: the folded value starts with the folded search text.
     Prefix,
@@ -37,7 +41,7 @@ pub enum StringMatch {
 }
 
 /// How a uri parameter matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UriMatch {
     /// Equal.
     Exact,
@@ -48,7 +52,7 @@ pub enum UriMatch {
 }
 
 /// One alternative of a search clause (values separated by `,` are alternatives).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Condition {
     /// `_id`.
     Id(String),
@@ -67,6 +71,19 @@ pub enum Condition {
         system: Option<Option<String>>,
         /// `None`: any code.
         code: Option<String>,
+    },
+    /// token `:in` (`:not-in` with the clause negated): a code of this ValueSet; replaced by
+    /// its tokens before the query runs (`search::terminology`).
+    ValueSet(String),
+    /// token `:below` / `:above`: `code` or a code below (above) it in the stored CodeSystem
+    /// `system`; replaced by tokens before the query runs.
+    Subsumed {
+        /// The code system URL.
+        system: String,
+        /// The code.
+        code: String,
+        /// `:below` (true) or `:above`.
+        below: bool,
     },
     /// token `:text`: the folded display text starts with this.
     TokenText(String),
@@ -144,6 +161,9 @@ pub enum Condition {
         /// Its id.
         target_id: String,
     },
+    /// A test on the resource itself (composite tuples, `:of-type`, `_text`, `_content`; a
+    /// resource-level condition).
+    Residual(Residual),
     /// Chained: the reference parameter points at a resource of `target_type` meeting `inner`.
     Chain {
         /// The target type.
@@ -154,7 +174,7 @@ pub enum Condition {
 }
 
 /// Which index table a clause reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IndexKind {
     /// `search_token`.
     Token,
@@ -174,7 +194,7 @@ pub enum IndexKind {
 
 /// One `name=value,value` of a search: the resource must meet one of `any_of` (or, with
 /// `negate`, none of them; with `missing`, have or lack any value).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clause {
     /// The search parameter's code.
     pub param: String,
@@ -189,7 +209,7 @@ pub struct Clause {
 }
 
 /// One `_sort` key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SortKey {
     /// The parameter's code (`_id`, `_lastUpdated` or an indexed parameter).
     pub param: String,

@@ -6,7 +6,7 @@
 //! WAL allows. Reads run on tokio's blocking pool.
 
 use super::group_commit::GroupWriter;
-use super::sqlite_search::{criteria_sql, order_sql, write_index, Binds};
+use super::sqlite_search::{criteria_sql, order_sql, register_functions, write_index, Binds};
 use super::{
     Criteria, HistoryPage, HistoryQuery, HistoryScope, IndexEntry, NewVersion, SearchQuery, Store,
     StoreError, StoreTx, StoredVersion, TxWork, WriteMethod,
@@ -125,7 +125,8 @@ fn configure(connection: &Connection, config: &SqliteConfig) -> Result<(), Store
         .map_err(backend)?;
     connection
         .pragma_update(None, "foreign_keys", "ON")
-        .map_err(backend)
+        .map_err(backend)?;
+    register_functions(connection)
 }
 
 /// The schema version that added the search index tables.
@@ -189,6 +190,7 @@ impl ReaderPool {
         connection
             .busy_timeout(Duration::from_millis(self.config.busy_timeout_ms))
             .map_err(backend)?;
+        register_functions(&connection)?;
         Ok(connection)
     }
 

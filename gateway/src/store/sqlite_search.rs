@@ -3,8 +3,11 @@
 //! index rows are written next to each version ([`write_index`]).
 
 use super::query::{Clause, Condition, IndexKind, Prefix, SortKey, StringMatch, UriMatch};
+use super::residual::Residual;
 use super::sqlite::backend;
 use super::{Criteria, StoreError};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, ToSql};
 use tsunagi_profiles::search::{values::fold_string, IndexEntry, IndexValue};
 
@@ -27,6 +30,33 @@ impl Binds {
     pub(super) fn as_params(&self) -> Vec<&dyn ToSql> {
         self.0.iter().map(|value| value.as_ref()).collect()
     }
+}
+
+/// Registers `tsunagi_residual(body, test)`: 1 when the stored resource JSON `body` passes the
+/// [`Residual`] test serialised in `test` (parsed and compiled once per statement), else 0.
+pub(super) fn register_functions(connection: &Connection) -> Result<(), StoreError> {
+    connection
+        .create_scalar_function(
+            "tsunagi_residual",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| {
+                let test = context.get_or_create_aux(1, |value| {
+                    let text = value.as_str().map_err(|error| error.to_string())?;
+                    serde_json::from_str::<Residual>(text)
+                        .map_err(|error| error.to_string())?
+                        .compile()
+                })?;
+                let body = match context.get_raw(0) {
+                    ValueRef::Blob(bytes) | ValueRef::Text(bytes) => bytes,
+                    _ => return Ok(0_i64),
+                };
+                let passes = serde_json::from_slice::<serde_json::Value>(body)
+                    .is_ok_and(|resource| test.matches(&resource));
+                Ok(i64::from(passes))
+            },
+        )
+        .map_err(backend)
 }
 
 /// The conditions of `criteria` on the `resource_current` row aliased `alias`, joined by AND
@@ -228,6 +258,10 @@ fn resource_condition(
                 d = depth + 1
             )
         }
+        Condition::Residual(residual) => format!(
+            "tsunagi_residual((SELECT v.body FROM resource_version v WHERE v.seq = {alias}.seq), {}) = 1",
+            binds.push(serde_json::to_string(residual).unwrap_or_default())
+        ),
         Condition::Id(id) => format!("{alias}.res_id = {}", binds.push(id.clone())),
         Condition::LastUpdated { prefix, low, high } => {
             let value = format!(
@@ -419,6 +453,9 @@ fn condition_sql(condition: &Condition, row: &str, binds: &mut Binds, depth: usi
         Condition::Id(_)
         | Condition::LastUpdated { .. }
         | Condition::Has { .. }
+        | Condition::Residual(_)
+        | Condition::ValueSet(_)
+        | Condition::Subsumed { .. }
         | Condition::ReferencesAny { .. } => "0 = 1".into(),
     }
 }

@@ -162,6 +162,14 @@ pub fn extract_index(resource: &Value) -> Vec<IndexEntry> {
     Extractor::r4().extract(resource)
 }
 
+/// The values one node a parameter of type `kind` selects is indexed under (what composite
+/// components are compared with).
+pub fn node_values(kind: SearchParamType, node: Node<'_>) -> Vec<IndexValue> {
+    let mut values = Vec::new();
+    index_values(kind, node, &mut values);
+    values
+}
+
 /// Appends the values `node` is indexed under for a parameter of type `kind` (not repeating
 /// one already in `out`).
 fn index_values(kind: SearchParamType, node: Node<'_>, out: &mut Vec<IndexValue>) {

@@ -10,7 +10,7 @@ pub mod extract;
 pub mod values;
 
 pub use definitions::{SearchParamDef, SearchParamType, SearchParameters};
-pub use extract::extract_index;
+pub use extract::{extract_index, node_values};
 
 /// One value a resource is indexed under, typed by its search parameter's type.
 #[derive(Debug, Clone, PartialEq)]
