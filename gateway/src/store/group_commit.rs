@@ -4,7 +4,8 @@
 //! ACKs pay for one disk flush instead of eight.
 //!
 //! Each caller still gets all-or-nothing for its own work: a failing job is rolled back to its
-//! savepoint and answered with its error, the others go on. Nobody hears "done" before the
+//! savepoint and answered with its error, the others go on (a job alone in its group runs
+//! without a savepoint: its failure rolls back the whole transaction). Nobody hears "done" before the
 //! shared COMMIT has returned, and if it fails every job in the group hears the error.
 
 use super::sqlite::{backend, SqliteTx};
@@ -77,9 +78,23 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>) {
         }
     };
     let mut answers = Vec::with_capacity(group.len());
-    for job in group {
-        let result = run_in_savepoint(&transaction, job.work);
-        answers.push((job.done, result));
+    if group.len() == 1 {
+        // A job alone needs no savepoint: the transaction is its all-or-nothing, and skipping
+        // the savepoint spares a sub-journal copy of every page it touches.
+        for job in group {
+            let result = run_job(&transaction, job.work);
+            if let Err(error) = result {
+                let _ = transaction.rollback();
+                let _ = job.done.send(Err(error));
+                return;
+            }
+            answers.push((job.done, Ok(())));
+        }
+    } else {
+        for job in group {
+            let result = run_in_savepoint(&transaction, job.work);
+            answers.push((job.done, result));
+        }
     }
     match transaction.commit() {
         Ok(()) => {
@@ -96,13 +111,18 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>) {
     }
 }
 
+/// Runs one job's work on `connection`; a panic becomes an error.
+fn run_job(connection: &Connection, work: TxWork) -> Result<(), GatewayError> {
+    let mut tx = SqliteTx { connection };
+    catch_unwind(AssertUnwindSafe(|| work(&mut tx))).unwrap_or_else(|_| {
+        Err(StoreError::Backend("a store transaction panicked; it was rolled back".into()).into())
+    })
+}
+
 /// Runs one job between `SAVEPOINT` and `RELEASE`, undoing only its own writes on failure.
 fn run_in_savepoint(connection: &Connection, work: TxWork) -> Result<(), GatewayError> {
-    connection.execute_batch("SAVEPOINT job").map_err(backend)?;
-    let mut tx = SqliteTx { connection };
-    let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx))).unwrap_or_else(|_| {
-        Err(StoreError::Backend("a store transaction panicked; it was rolled back".into()).into())
-    });
+    statement(connection, "SAVEPOINT job")?;
+    let result = run_job(connection, work);
     match result {
         Ok(()) => statement(connection, "RELEASE job"),
         Err(error) => {
@@ -195,5 +215,40 @@ mod tests {
                 .expect("read");
             assert_eq!(stored.is_some(), index % 2 == 0, "Patient/p{index}");
         }
+    }
+
+    #[test]
+    fn a_job_alone_that_fails_leaves_nothing_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"), &SqliteConfig::default()).expect("open"),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let failed: Result<(), GatewayError> = store
+                .transact(|tx: &mut dyn StoreTx| {
+                    tx.write(patient("alone"))?;
+                    Err(GatewayError::Conflict("refused on purpose".into()))
+                })
+                .await;
+            assert!(failed.is_err());
+            assert!(store
+                .read("Patient", "alone")
+                .await
+                .expect("read")
+                .is_none());
+            store
+                .transact(|tx: &mut dyn StoreTx| Ok(tx.write(patient("after"))?))
+                .await
+                .expect("the next job commits");
+            assert!(store
+                .read("Patient", "after")
+                .await
+                .expect("read")
+                .is_some());
+        });
     }
 }

@@ -6,6 +6,7 @@
 //! inside [`Store::transact`] against the small [`StoreTx`] interface, so each backend only
 //! implements storage.
 
+mod checkpoint;
 mod group_commit;
 pub mod query;
 pub mod residual;

@@ -1,6 +1,6 @@
 //! The store's query language: what FHIR search asks of the indexes, already parsed and
 //! normalised (no HTTP, no FHIR syntax left). Every backend evaluates the same structure
-//! against its index tables (see `schema_v2.sql`).
+//! against its index tables (see `schema_v3.sql`).
 
 use serde::{Deserialize, Serialize};
 

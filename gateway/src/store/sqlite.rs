@@ -5,6 +5,7 @@
 //! retry loop; a small pool of read connections serves reads in parallel with the writer, as
 //! WAL allows. Reads run on tokio's blocking pool.
 
+use super::checkpoint::Checkpointer;
 use super::group_commit::GroupWriter;
 use super::sqlite_search::{criteria_sql, order_sql, register_functions, write_index, Binds};
 use super::{
@@ -20,13 +21,18 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Schema versions this binary can apply, in order; index + 1 is the version number.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 
 /// The SQLite backend of [`Store`].
 pub struct SqliteStore {
     writer: GroupWriter,
     readers: Arc<ReaderPool>,
     needs_reindex: bool,
+    _checkpointer: Checkpointer,
 }
 
 struct ReaderPool {
@@ -52,9 +58,9 @@ impl SqliteStore {
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
-        // Checkpoint every ~16 MB of WAL instead of ~4 MB: fewer stalls during bulk ingest.
+        // Checkpoints run on their own thread (`checkpoint.rs`), not inside the writer's commits.
         writer
-            .pragma_update(None, "wal_autocheckpoint", 4000)
+            .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(backend)?;
         let from_version = migrate(&writer)?;
         // Let the planner refresh its statistics where they are stale (sampled, so it stays
@@ -73,6 +79,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             needs_reindex: from_version < SEARCH_INDEX_VERSION && has_resources,
             writer: GroupWriter::start(writer)?,
+            _checkpointer: Checkpointer::start(
+                path,
+                Duration::from_millis(config.busy_timeout_ms),
+            )?,
             readers: Arc::new(ReaderPool {
                 path: path.to_path_buf(),
                 config: config.clone(),
@@ -129,8 +139,8 @@ fn configure(connection: &Connection, config: &SqliteConfig) -> Result<(), Store
     register_functions(connection)
 }
 
-/// The schema version that added the search index tables.
-const SEARCH_INDEX_VERSION: i64 = 2;
+/// The schema version of the current search index tables (an older file is reindexed).
+const SEARCH_INDEX_VERSION: i64 = 3;
 
 /// Applies the missing migrations; returns the version the file had before.
 fn migrate(connection: &Connection) -> Result<i64, StoreError> {
@@ -294,10 +304,11 @@ impl Store for SqliteStore {
         self.with_reader(move |connection| {
             let mut statement = connection
                 .prepare_cached(
-                    "SELECT target_type, target_id FROM search_reference
-                     WHERE res_type = ?1 AND res_id = ?2 AND (?3 IS NULL OR param = ?3)
-                       AND (?4 IS NULL OR target_type = ?4)
-                       AND target_type IS NOT NULL AND target_id IS NOT NULL",
+                    "SELECT s.target_type, s.target_id FROM resource_current c
+                     JOIN search_reference s ON s.seq = c.seq
+                     WHERE c.res_type = ?1 AND c.res_id = ?2 AND (?3 IS NULL OR s.param = ?3)
+                       AND (?4 IS NULL OR s.target_type = ?4)
+                       AND s.target_type IS NOT NULL AND s.target_id IS NOT NULL",
                 )
                 .map_err(backend)?;
             let mut found = Vec::new();
@@ -327,8 +338,9 @@ impl Store for SqliteStore {
             let mut statement = connection
                 .prepare_cached(
                     // Index rows exist only for live current versions (a delete removes them),
-                    // so no join with resource_current is needed.
-                    "SELECT DISTINCT s.res_id FROM search_reference s
+                    // so the version row names the resource.
+                    "SELECT DISTINCT v.res_id FROM search_reference s
+                     JOIN resource_version v ON v.seq = s.seq
                      WHERE s.res_type = ?1 AND s.param = ?2 AND s.target_id = ?4
                        AND s.target_type = ?3",
                 )
@@ -404,16 +416,19 @@ impl StoreTx for SqliteTx<'_> {
     fn write(&mut self, new: NewVersion) -> Result<(), StoreError> {
         let stored = &new.stored;
         let connection = self.connection;
-        let previous: Option<u64> = connection
+        let current: Option<(u64, i64)> = connection
             .prepare_cached(
-                "SELECT version FROM resource_current WHERE res_type = ?1 AND res_id = ?2",
+                "SELECT version, seq FROM resource_current WHERE res_type = ?1 AND res_id = ?2",
             )
             .and_then(|mut statement| {
                 statement
-                    .query_row(params![stored.res_type, stored.id], |row| row.get(0))
+                    .query_row(params![stored.res_type, stored.id], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
                     .optional()
             })
             .map_err(backend)?;
+        let previous = current.map(|(version, _)| version);
         if stored.version == 1 && previous.is_some() {
             return Err(StoreError::Conflict(format!(
                 "{} already exists",
@@ -481,8 +496,8 @@ impl StoreTx for SqliteTx<'_> {
         write_index(
             connection,
             &stored.res_type,
-            &stored.id,
-            previous.is_some(),
+            seq,
+            current.map(|(_, seq)| seq),
             &new.search,
         )
     }
@@ -493,7 +508,21 @@ impl StoreTx for SqliteTx<'_> {
         id: &str,
         search: &[IndexEntry],
     ) -> Result<(), StoreError> {
-        write_index(self.connection, res_type, id, true, search)
+        let seq: Option<i64> = self
+            .connection
+            .prepare_cached(
+                "SELECT seq FROM resource_current WHERE res_type = ?1 AND res_id = ?2 AND deleted = 0",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![res_type, id], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(backend)?;
+        match seq {
+            Some(seq) => write_index(self.connection, res_type, seq, Some(seq), search),
+            None => Ok(()),
+        }
     }
 }
 

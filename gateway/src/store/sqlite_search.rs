@@ -120,7 +120,7 @@ fn table(kind: IndexKind) -> &'static str {
     }
 }
 
-/// One clause as `res_id [NOT] IN (SELECT res_id FROM <index> WHERE res_type = ? AND param = ?
+/// One clause as `seq IN (SELECT seq FROM <index> WHERE res_type = ? AND param = ?
 /// AND …)`: uncorrelated, so SQLite reads the matching index rows once (through the by-value
 /// index) instead of probing the index for every resource of the type.
 fn clause_sql(
@@ -149,8 +149,7 @@ fn clause_sql(
     if !drive {
         // Checked per resource: the by-resource index answers "this resource's values".
         let scope = format!(
-            "SELECT 1 FROM {table_name} {row} INDEXED BY {table_name}_by_resource \
-             WHERE {row}.res_type = {alias}.res_type AND {row}.res_id = {alias}.res_id AND {row}.param = {}",
+            "SELECT 1 FROM {table_name} {row} WHERE {row}.seq = {alias}.seq AND {row}.param = {}",
             binds.push(clause.param.clone()),
         );
         if let Some(missing) = clause.missing {
@@ -166,7 +165,7 @@ fn clause_sql(
         return format!("{not}EXISTS ({scope} AND ({}))", alternatives.join(" OR "));
     }
     let scope = format!(
-        "SELECT {row}.res_id FROM {table_name} {row} WHERE {row}.res_type = {type_mark} AND {row}.param = {param_mark}",
+        "SELECT {row}.seq FROM {table_name} {row} WHERE {row}.res_type = {type_mark} AND {row}.param = {param_mark}",
         type_mark = binds.push(res_type.to_owned()),
         param_mark = binds.push(clause.param.clone()),
     );
@@ -176,7 +175,7 @@ fn clause_sql(
         .map(|condition| condition_sql(condition, &row, binds, depth))
         .collect();
     format!(
-        "{alias}.res_id IN ({scope} AND ({}))",
+        "{alias}.seq IN ({scope} AND ({}))",
         alternatives.join(" OR ")
     )
 }
@@ -230,7 +229,7 @@ fn resource_condition(
                 .map(|param| binds.push(param.clone()))
                 .collect();
             format!(
-                "{alias}.res_id IN (SELECT m.res_id FROM search_reference m WHERE m.res_type = {type_mark} \
+                "{alias}.seq IN (SELECT m.seq FROM search_reference m WHERE m.res_type = {type_mark} \
                  AND m.param IN ({}) AND m.target_type = {} AND m.target_id = {})",
                 marks.join(", "),
                 binds.push(target_type.clone()),
@@ -253,7 +252,7 @@ fn resource_condition(
             let inner_sql = criteria_sql(&criteria, &source, source_type, binds, depth + 1);
             format!(
                 "{alias}.res_id IN (SELECT r{d}.target_id FROM search_reference r{d} \
-                 JOIN resource_current {source} ON {source}.res_type = r{d}.res_type AND {source}.res_id = r{d}.res_id AND {source}.deleted = 0 \
+                 JOIN resource_current {source} ON {source}.seq = r{d}.seq AND {source}.deleted = 0 \
                  WHERE r{d}.res_type = {source_type_mark} AND r{d}.param = {param_mark} AND r{d}.target_type = {target_type_mark} AND {inner_sql})",
                 d = depth + 1
             )
@@ -523,7 +522,7 @@ pub(super) fn order_sql(sort: &[SortKey], alias: &str, binds: &mut Binds) -> Str
                 format!("(SELECT v.last_updated FROM resource_version v WHERE v.seq = {alias}.seq)")
             }
             (kind, param) => format!(
-                "(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.res_type = {alias}.res_type AND o.res_id = {alias}.res_id AND o.param = {mark})",
+                "(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.seq = {alias}.seq AND o.param = {mark})",
                 table = table(kind),
                 mark = binds.push(param.to_owned()),
             ),
@@ -539,15 +538,16 @@ pub(super) fn order_sql(sort: &[SortKey], alias: &str, binds: &mut Binds) -> Str
     terms.join(", ")
 }
 
-/// Replaces the index rows of one resource with `entries` (none for a delete).
+/// Writes the index rows of the version `seq` (of `res_type`), first removing those of the
+/// version it replaces (`replaced`, its sequence number).
 pub(super) fn write_index(
     connection: &Connection,
     res_type: &str,
-    id: &str,
-    existed: bool,
+    seq: i64,
+    replaced: Option<i64>,
     entries: &[IndexEntry],
 ) -> Result<(), StoreError> {
-    if existed {
+    if let Some(old) = replaced {
         for table in [
             "search_token",
             "search_string",
@@ -557,43 +557,44 @@ pub(super) fn write_index(
             "search_uri",
         ] {
             connection
-                .prepare_cached(&format!(
-                    "DELETE FROM {table} WHERE res_type = ?1 AND res_id = ?2"
-                ))
-                .and_then(|mut statement| statement.execute(params![res_type, id]))
+                .prepare_cached(&format!("DELETE FROM {table} WHERE seq = ?1"))
+                .and_then(|mut statement| statement.execute(params![old]))
                 .map_err(backend)?;
         }
     }
-    for entry in entries {
+    // `OR FAIL`: a failing insert keeps what the statement already wrote, which spares SQLite a
+    // statement journal per row; any failure fails the whole job, and its transaction or
+    // savepoint is rolled back.
+    for (n, entry) in entries.iter().enumerate() {
         let param = entry.param.as_str();
         let result = match &entry.value {
             IndexValue::Token { system, code, text } => connection
-                .prepare_cached("INSERT INTO search_token (res_type, res_id, param, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, system, code, text.as_deref().map(fold_string)])),
+                .prepare_cached("INSERT OR FAIL INTO search_token (seq, n, res_type, param, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, system, code, text.as_deref().map(fold_string)])),
             IndexValue::String { value } => connection
-                .prepare_cached("INSERT INTO search_string (res_type, res_id, param, folded, exact) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, fold_string(value), value])),
+                .prepare_cached("INSERT OR FAIL INTO search_string (seq, n, res_type, param, folded, exact) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, fold_string(value), value])),
             IndexValue::Reference { target_type, target_id, url, identifier } => {
                 let (id_system, id_value) = match identifier {
-                    Some((system, value)) => (system.clone(), Some(value.clone())),
+                    Some((system, value)) => (system.as_deref(), Some(value.as_str())),
                     None => (None, None),
                 };
                 connection
-                    .prepare_cached("INSERT INTO search_reference (res_type, res_id, param, target_type, target_id, url, id_system, id_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-                    .and_then(|mut s| s.execute(params![res_type, id, param, target_type, target_id, url, id_system, id_value]))
+                    .prepare_cached("INSERT OR FAIL INTO search_reference (seq, n, res_type, param, target_type, target_id, url, id_system, id_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                    .and_then(|mut s| s.execute(params![seq, n, res_type, param, target_type, target_id, url, id_system, id_value]))
             }
             IndexValue::Date { low, high } => connection
-                .prepare_cached("INSERT INTO search_date (res_type, res_id, param, low, high) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, low, high])),
+                .prepare_cached("INSERT OR FAIL INTO search_date (seq, n, res_type, param, low, high) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, low, high])),
             IndexValue::Number { value, low, high } => connection
-                .prepare_cached("INSERT INTO search_number (res_type, res_id, param, value, low, high) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, value, low, high])),
+                .prepare_cached("INSERT OR FAIL INTO search_number (seq, n, res_type, param, value, low, high) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, value, low, high])),
             IndexValue::Quantity { value, low, high, system, code, unit } => connection
-                .prepare_cached("INSERT INTO search_number (res_type, res_id, param, value, low, high, system, code, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, value, low, high, system, code, unit])),
+                .prepare_cached("INSERT OR FAIL INTO search_number (seq, n, res_type, param, value, low, high, system, code, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, value, low, high, system, code, unit])),
             IndexValue::Uri { value } => connection
-                .prepare_cached("INSERT INTO search_uri (res_type, res_id, param, uri) VALUES (?1, ?2, ?3, ?4)")
-                .and_then(|mut s| s.execute(params![res_type, id, param, value])),
+                .prepare_cached("INSERT OR FAIL INTO search_uri (seq, n, res_type, param, uri) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .and_then(|mut s| s.execute(params![seq, n, res_type, param, value])),
         };
         result.map_err(backend)?;
     }
