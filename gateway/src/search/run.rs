@@ -79,11 +79,15 @@ pub async fn run_search(
     page: PageRequest,
     base_url: &str,
 ) -> Result<Value, GatewayError> {
+    // A new search reads its first page with its matches (one trip to the store).
+    let mut first_page = None;
     let fresh = match (&page.key, source) {
         (Some(_), _) | (None, SearchSource::Remembered) => None,
         (None, SearchSource::Matches(search)) => Some(search),
         (None, SearchSource::Request(request)) => {
-            let ids = find_all(store, &request.res_type, &request).await?;
+            let window = page.offset..page.offset.saturating_add(page.count);
+            let (ids, versions) = find_with_page(store, &request, window).await?;
+            first_page = Some(versions);
             let refs = ids
                 .into_iter()
                 .map(|id| (request.res_type.clone(), id))
@@ -134,7 +138,11 @@ pub async fn run_search(
     let start = page.offset.min(total);
     let end = (start + page.count).min(total);
     let refs = &search.refs[start..end];
-    let matches = in_order(store.read_many(refs).await?, refs);
+    let found = match first_page {
+        Some(versions) => versions,
+        None => store.read_many(refs).await?,
+    };
+    let matches = in_order(found, refs);
     let included = included(store, definitions, request, &matches).await?;
     let mut entries = Vec::with_capacity(matches.len() + included.len());
     let subset = request.subset();
@@ -159,16 +167,38 @@ pub async fn find_all(
     res_type: &str,
     request: &SearchRequest,
 ) -> Result<Vec<String>, GatewayError> {
+    let query = store_query(store, res_type, request).await?;
+    within_limit(store.search(&query).await?)
+}
+
+/// [`find_all`] of `request.res_type`, with the current versions of the matches at `page`.
+async fn find_with_page(
+    store: &dyn Store,
+    request: &SearchRequest,
+    page: std::ops::Range<usize>,
+) -> Result<(Vec<String>, Vec<StoredVersion>), GatewayError> {
+    let query = store_query(store, &request.res_type, request).await?;
+    let (ids, versions) = store.search_with_page(&query, page).await?;
+    Ok((within_limit(ids)?, versions))
+}
+
+/// The store's query for `request` (terminology conditions resolved).
+async fn store_query(
+    store: &dyn Store,
+    res_type: &str,
+    request: &SearchRequest,
+) -> Result<SearchQuery, GatewayError> {
     let mut criteria = request.criteria.clone();
     resolve_terminology(store, &mut criteria).await?;
-    let ids = store
-        .search(&SearchQuery {
-            res_type: res_type.to_owned(),
-            criteria,
-            sort: request.sort.clone(),
-            limit: MAX_MATCHES + 1,
-        })
-        .await?;
+    Ok(SearchQuery {
+        res_type: res_type.to_owned(),
+        criteria,
+        sort: request.sort.clone(),
+        limit: MAX_MATCHES + 1,
+    })
+}
+
+fn within_limit(ids: Vec<String>) -> Result<Vec<String>, GatewayError> {
     if ids.len() > MAX_MATCHES {
         return Err(GatewayError::TooCostly(format!(
             "the search matches more than {MAX_MATCHES} resources: narrow it"

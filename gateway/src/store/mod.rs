@@ -230,6 +230,23 @@ pub trait Store: Send + Sync + 'static {
     async fn search(&self, query: &SearchQuery) -> Result<Vec<String>, StoreError>;
     /// The current versions of the given resources that exist and are live, in no set order.
     async fn read_many(&self, refs: &[(String, String)]) -> Result<Vec<StoredVersion>, StoreError>;
+    /// [`Store::search`] and [`Store::read_many`] of the matches at positions `page` at once
+    /// (a backend may answer both from one snapshot and one trip to its worker).
+    async fn search_with_page(
+        &self,
+        query: &SearchQuery,
+        page: std::ops::Range<usize>,
+    ) -> Result<(Vec<String>, Vec<StoredVersion>), StoreError> {
+        let ids = self.search(query).await?;
+        let refs: Vec<(String, String)> = ids
+            .get(page.start.min(ids.len())..page.end.min(ids.len()))
+            .unwrap_or_default()
+            .iter()
+            .map(|id| (query.res_type.clone(), id.clone()))
+            .collect();
+        let versions = self.read_many(&refs).await?;
+        Ok((ids, versions))
+    }
     /// `(target type, target id)` of the references the given resources hold under reference
     /// parameter `param` (`None`: any), optionally only to `target_type`.
     async fn references_from(

@@ -12,8 +12,9 @@ DROP TABLE IF EXISTS search_date;
 DROP TABLE IF EXISTS search_number;
 DROP TABLE IF EXISTS search_uri;
 
--- The current version of a resource by its sequence number (index rows → resource).
-CREATE UNIQUE INDEX resource_current_by_seq ON resource_current (seq);
+-- The current versions of a type by sequence number: index rows → resource (`seq IN (…)`),
+-- and a type's live resources newest first without a sort (the default search order).
+CREATE UNIQUE INDEX resource_current_by_seq ON resource_current (res_type, deleted, seq);
 
 CREATE TABLE search_token (
     seq      INTEGER NOT NULL, -- resource_version.seq of the indexed version

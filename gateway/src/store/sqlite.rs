@@ -279,15 +279,40 @@ impl Store for SqliteStore {
     async fn read_many(&self, refs: &[(String, String)]) -> Result<Vec<StoredVersion>, StoreError> {
         let refs = refs.to_vec();
         self.with_reader(move |connection| {
-            let mut found = Vec::with_capacity(refs.len());
-            for (res_type, id) in &refs {
-                if let Some(stored) = select_current(connection, res_type, id)? {
-                    if !stored.is_deleted() {
-                        found.push(stored);
-                    }
-                }
-            }
-            Ok(found)
+            let refs = refs
+                .iter()
+                .map(|(res_type, id)| (res_type.as_str(), id.as_str()));
+            select_live(connection, refs)
+        })
+        .await
+    }
+
+    async fn search_with_page(
+        &self,
+        query: &SearchQuery,
+        page: std::ops::Range<usize>,
+    ) -> Result<(Vec<String>, Vec<StoredVersion>), StoreError> {
+        let query = query.clone();
+        self.with_reader(move |connection| {
+            // One read transaction, so the page is read from the snapshot the matches came from.
+            connection.execute_batch("BEGIN").map_err(backend)?;
+            let result = find_ordered(
+                connection,
+                &query.res_type,
+                &query.criteria,
+                &query.sort,
+                query.limit,
+            )
+            .and_then(|ids| {
+                let page = page.start.min(ids.len())..page.end.min(ids.len());
+                let refs = ids[page]
+                    .iter()
+                    .map(|id| (query.res_type.as_str(), id.as_str()));
+                let versions = select_live(connection, refs)?;
+                Ok((ids, versions))
+            });
+            let _ = connection.execute_batch("COMMIT");
+            result
         })
         .await
     }
@@ -524,6 +549,22 @@ impl StoreTx for SqliteTx<'_> {
             None => Ok(()),
         }
     }
+}
+
+/// The current, live versions of `refs` (missing and deleted ones left out).
+fn select_live<'r>(
+    connection: &Connection,
+    refs: impl Iterator<Item = (&'r str, &'r str)>,
+) -> Result<Vec<StoredVersion>, StoreError> {
+    let mut found = Vec::new();
+    for (res_type, id) in refs {
+        if let Some(stored) = select_current(connection, res_type, id)? {
+            if !stored.is_deleted() {
+                found.push(stored);
+            }
+        }
+    }
+    Ok(found)
 }
 
 const VERSION_COLUMNS: &str = "v.res_type, v.res_id, v.version, v.last_updated, v.method, v.body";

@@ -252,7 +252,7 @@ fn resource_condition(
             let inner_sql = criteria_sql(&criteria, &source, source_type, binds, depth + 1);
             format!(
                 "{alias}.res_id IN (SELECT r{d}.target_id FROM search_reference r{d} \
-                 JOIN resource_current {source} ON {source}.seq = r{d}.seq AND {source}.deleted = 0 \
+                 JOIN resource_current {source} ON {source}.res_type = r{d}.res_type AND {source}.deleted = 0 AND {source}.seq = r{d}.seq \
                  WHERE r{d}.res_type = {source_type_mark} AND r{d}.param = {param_mark} AND r{d}.target_type = {target_type_mark} AND {inner_sql})",
                 d = depth + 1
             )
