@@ -2,7 +2,16 @@
 //! the names a type specifier (`as Quantity`, `is Patient`) may use, and the subtype relation
 //! `as`/`is`/`ofType` test with.
 
-use crate::resource_types::{is_resource_type, RESOURCE_TYPES};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::ast::TypeSpecifier;
+use super::navigation::node_type;
+use super::value::{is_string_primitive, FhirPathValue, JsonNode};
+use crate::model::TypeModel;
+use crate::resource_types::is_resource_type;
 
 /// The type a choice element's name suffix stands for (`Quantity` in `valueQuantity`, `dateTime`
 /// for `DateTime`): the R4 "open" types, the only ones `[x]` elements use. `None` when the suffix
@@ -63,80 +72,114 @@ pub(crate) fn choice_suffix_type(suffix: &str) -> Option<&'static str> {
     })
 }
 
-/// Data types that are never a choice suffix but may still be named in a type specifier.
-const OTHER_TYPES: &[&str] = &[
-    "BackboneElement",
-    "DomainResource",
-    "Element",
-    "ElementDefinition",
-    "Extension",
-    "MarketingStatus",
-    "MoneyQuantity",
-    "Narrative",
-    "Population",
-    "ProdCharacteristic",
-    "ProductShelfLife",
-    "Resource",
-    "SimpleQuantity",
-    "SubstanceAmount",
-    "xhtml",
+/// The model's own `'static` spelling of a type name (`Patient`, `HumanName`,
+/// `Patient.contact`), when the R4 model has such a type.
+pub(crate) fn model_type(name: &str) -> Option<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| TypeModel::r4().names().collect())
+        .get(name)
+        .copied()
+}
+
+/// The System types, by name.
+const SYSTEM_TYPES: &[&str] = &[
+    "Boolean", "String", "Integer", "Decimal", "Date", "DateTime", "Time", "Quantity",
 ];
 
-/// The canonical name of a type specifier (`FHIR.` or `System.` prefix already removed), or
-/// `None` when FHIR R4 has no such type. FHIRPath's System types map onto their FHIR
-/// primitives (`DateTime` → `dateTime`, `String` → `string`), which is what R4's own
-/// `value.as(DateTime)` relies on.
-pub(crate) fn type_specifier(name: &str) -> Option<&'static str> {
-    if let Some(found) = choice_suffix_type(name) {
-        return Some(found);
-    }
-    // Primitives written as themselves: `date`, `dateTime`, `string`, …
-    let mut chars = name.chars();
-    if let Some(first) = chars.next() {
-        if first.is_ascii_lowercase() {
-            let mut capitalised = String::with_capacity(name.len());
-            capitalised.push(first.to_ascii_uppercase());
-            capitalised.push_str(chars.as_str());
-            if let Some(found) = choice_suffix_type(&capitalised) {
-                if found == name {
-                    return Some(found);
-                }
-            }
-        }
-    }
-    if let Some(found) = OTHER_TYPES.iter().find(|known| **known == name) {
-        return Some(found);
-    }
-    static_resource_type(name)
+/// `name` as a `'static` System type name.
+pub(crate) fn system_type(name: &str) -> Option<&'static str> {
+    SYSTEM_TYPES.iter().find(|known| **known == name).copied()
 }
 
-/// `name` as the `'static` entry of [`RESOURCE_TYPES`], when it is a resource type.
-pub(crate) fn static_resource_type(name: &str) -> Option<&'static str> {
-    RESOURCE_TYPES
-        .binary_search(&name)
-        .ok()
-        .and_then(|index| RESOURCE_TYPES.get(index).copied())
+/// The System type a FHIR primitive implicitly converts to (`dateTime` → `DateTime`).
+pub(crate) fn system_of_fhir(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "boolean" => "Boolean",
+        "integer" | "positiveInt" | "unsignedInt" => "Integer",
+        "decimal" => "Decimal",
+        "date" => "Date",
+        "dateTime" | "instant" => "DateTime",
+        "time" => "Time",
+        "Quantity" | "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity"
+        | "MoneyQuantity" => "Quantity",
+        other if is_string_primitive(other) => "String",
+        other => return other.strip_prefix("System.").and_then(system_type),
+    })
 }
 
-/// True when a value of type `actual` is a `wanted` (same type or a FHIR R4 specialisation:
-/// `Age` is a `Quantity`, `code` a `string`, every resource a `Resource`).
-pub(crate) fn is_a(actual: &str, wanted: &str) -> bool {
-    actual == wanted
-        || match wanted {
-            "Quantity" => matches!(
-                actual,
-                "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity" | "MoneyQuantity"
-            ),
-            "string" => matches!(actual, "code" | "id" | "markdown"),
-            "uri" => matches!(actual, "url" | "canonical" | "oid" | "uuid"),
-            "integer" => matches!(actual, "positiveInt" | "unsignedInt"),
-            "Resource" => is_resource_type(actual),
-            // The three R4 resources without text, contained and extensions.
-            "DomainResource" => {
-                is_resource_type(actual) && !matches!(actual, "Bundle" | "Binary" | "Parameters")
+/// Whether a FHIR type `actual` is `wanted` or derives from it, by the model (with the R4
+/// Quantity profiles, which the model lists as plain types).
+pub(crate) fn fhir_is_a(actual: &str, wanted: &str) -> bool {
+    if actual == wanted || TypeModel::r4().is_a(actual, wanted) {
+        return true;
+    }
+    match wanted {
+        "Quantity" => matches!(actual, "SimpleQuantity" | "MoneyQuantity"),
+        // Resources the model does not know still count as resources.
+        "Resource" | "DomainResource" => is_resource_type(actual) && wanted == "Resource",
+        _ => false,
+    }
+}
+/// The type of an item as `(namespace, name)`: `("FHIR", "boolean")` for a FHIR primitive,
+/// `("System", "Integer")` for a System value.
+pub(crate) fn item_type(item: &FhirPathValue<'_>) -> Option<(&'static str, String)> {
+    let system = |name: &str| Some(("System", name.to_owned()));
+    match item {
+        FhirPathValue::Node(node) => {
+            let actual = node_type(node).or_else(|| guessed_type(node))?;
+            match actual.strip_prefix("System.") {
+                Some(name) => system(name),
+                None => Some(("FHIR", actual.to_owned())),
             }
-            _ => false,
         }
+        FhirPathValue::Boolean(_) => system("Boolean"),
+        FhirPathValue::String(_) => system("String"),
+        FhirPathValue::Integer(_) => system("Integer"),
+        FhirPathValue::Decimal(_) => system("Decimal"),
+        FhirPathValue::Date(_) => system("Date"),
+        FhirPathValue::DateTime(_) => system("DateTime"),
+        FhirPathValue::Time(_) => system("Time"),
+        FhirPathValue::Quantity(_) => system("Quantity"),
+        FhirPathValue::TypeInfo { .. } => None,
+        FhirPathValue::UnresolvedReference(type_name) => Some(("FHIR", (*type_name).to_owned())),
+    }
+}
+
+/// The FHIR type of a JSON node met without a model type, from its JSON kind.
+fn guessed_type(node: &JsonNode<'_>) -> Option<&'static str> {
+    match node.value? {
+        Value::Bool(_) => Some("boolean"),
+        Value::String(_) => Some("string"),
+        Value::Number(number) if number.as_str().contains(['.', 'e', 'E']) => Some("decimal"),
+        Value::Number(_) => Some("integer"),
+        _ => None,
+    }
+}
+
+/// Whether `item` is of the specified type. `strict` (the `is` test) keeps FHIR and System
+/// types apart (`Patient.active.is(Boolean)` is false); otherwise (`as`, `ofType`) a System
+/// type name also matches the FHIR primitives that convert to it, as R4's own expressions
+/// (`value.as(DateTime)`) expect.
+pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, strict: bool) -> bool {
+    let namespace = specifier.namespace.as_deref();
+    let wanted = specifier.name.as_str();
+    let Some((actual_namespace, actual)) = item_type(item) else {
+        return false;
+    };
+    if actual_namespace == "System" {
+        return namespace != Some("FHIR") && actual == wanted;
+    }
+    match namespace {
+        Some("System") => !strict && system_of_fhir(&actual) == Some(wanted),
+        Some(_) => fhir_is_a(&actual, wanted),
+        None => {
+            fhir_is_a(&actual, wanted)
+                || (!strict
+                    && model_type(wanted).is_none()
+                    && system_of_fhir(&actual) == Some(wanted))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,24 +195,14 @@ mod tests {
     }
 
     #[test]
-    fn type_specifiers_accept_fhir_and_system_spellings() {
-        assert_eq!(type_specifier("dateTime"), Some("dateTime"));
-        assert_eq!(type_specifier("DateTime"), Some("dateTime"));
-        assert_eq!(type_specifier("string"), Some("string"));
-        assert_eq!(type_specifier("SimpleQuantity"), Some("SimpleQuantity"));
-        assert_eq!(type_specifier("Patient"), Some("Patient"));
-        assert_eq!(type_specifier("DomainResource"), Some("DomainResource"));
-        assert_eq!(type_specifier("datetime"), None);
-        assert_eq!(type_specifier("Patients"), None);
-    }
-
-    #[test]
-    fn subtypes_follow_the_r4_hierarchy() {
-        assert!(is_a("Age", "Quantity"));
-        assert!(is_a("code", "string"));
-        assert!(is_a("Patient", "Resource"));
-        assert!(is_a("Patient", "DomainResource"));
-        assert!(!is_a("Bundle", "DomainResource"));
-        assert!(!is_a("Quantity", "Age"));
+    fn subtypes_follow_the_r4_model() {
+        assert!(fhir_is_a("Age", "Quantity"));
+        assert!(fhir_is_a("code", "string"));
+        assert!(fhir_is_a("Patient", "Resource"));
+        assert!(fhir_is_a("Patient", "DomainResource"));
+        assert!(!fhir_is_a("Bundle", "DomainResource"));
+        assert!(!fhir_is_a("Quantity", "Age"));
+        assert_eq!(model_type("Patient.contact"), Some("Patient.contact"));
+        assert_eq!(system_of_fhir("dateTime"), Some("DateTime"));
     }
 }
