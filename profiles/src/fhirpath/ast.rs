@@ -17,6 +17,8 @@ pub(crate) struct Expr {
 pub(crate) enum ExprKind {
     /// `{}`.
     Empty,
+    /// A literal FHIRPath refuses only when evaluated (a time with a zone): the message.
+    Invalid(String),
     /// A literal value.
     Literal(Literal),
     /// An identifier opening a path: a type filter on `$this` when it names a type the focus

@@ -8,10 +8,10 @@ use super::ast::{Expr, ExprKind, TypeSpecifier};
 use super::context::{fixed_variable, Environment};
 use super::error::EvalError;
 use super::functions;
-use super::navigation::{push_children, Lookup};
+use super::navigation::{element_def, push_children, Lookup};
 use super::operators;
 use super::temporal::DateTimeValue;
-use super::types::{item_is, model_type};
+use super::types::{is_known_type, item_is, model_type};
 use super::value::{FhirPathValue, JsonNode};
 
 /// One item of a collection.
@@ -83,6 +83,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         let position = expr.position;
         match &expr.kind {
             ExprKind::Empty => Ok(Vec::new()),
+            ExprKind::Invalid(message) => Err(EvalError::type_error(position, message.clone())),
             ExprKind::Literal(value) => Ok(vec![value.clone()]),
             ExprKind::This => Ok(frame.this.to_vec()),
             ExprKind::Index => Ok(frame
@@ -95,6 +96,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             ExprKind::Variable(name) => self.variable(name, position),
             ExprKind::Identifier(name) => self.identifier(frame.this, name, position),
             ExprKind::Member(base, name) => {
+                if let ExprKind::Identifier(type_name) = &base.kind {
+                    check_type_has(type_name, name, position)?;
+                }
                 let input = self.eval(base, frame)?;
                 self.members(&input, name, position)
             }
@@ -129,6 +133,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 operators::binary(self, *op, left, right, frame, position)
             }
             ExprKind::Is(base, specifier) => {
+                check_specifier(specifier, position)?;
                 let input = self.eval(base, frame)?;
                 match singleton(input, position)? {
                     None => Ok(Vec::new()),
@@ -139,6 +144,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             }
             ExprKind::As(base, specifier) => {
                 // Lenient like R4's own search expressions, which apply `as` to collections.
+                check_specifier(specifier, position)?;
                 let input = self.eval(base, frame)?;
                 Ok(filter_type(input, specifier))
             }
@@ -188,13 +194,14 @@ impl<'a, 'e> Evaluator<'a, 'e> {
     pub(crate) fn members(&self, input: &[Item<'a>], name: &str, position: usize) -> Evaluated<'a> {
         let mut nodes = Vec::new();
         let mut out = Vec::new();
-        let mut unknown = false;
+        let (mut unknown, mut known) = (false, false);
         for item in input {
             match item {
                 FhirPathValue::Node(node) => {
                     nodes.clear();
-                    if let Lookup::Unknown = push_children(&mut nodes, node, name) {
-                        unknown = true;
+                    match push_children(&mut nodes, node, name) {
+                        Lookup::Unknown => unknown = true,
+                        Lookup::Known | Lookup::Untyped => known = true,
                     }
                     out.extend(nodes.drain(..).map(FhirPathValue::Node));
                 }
@@ -209,7 +216,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 _ => {}
             }
         }
-        if unknown && out.is_empty() && !name.starts_with('_') {
+        if unknown && !known && !name.starts_with('_') {
             return Err(EvalError::semantic(
                 position,
                 format!("`{name}` is no element of the input's type"),
@@ -217,6 +224,34 @@ impl<'a, 'e> Evaluator<'a, 'e> {
         }
         Ok(out)
     }
+}
+
+/// An error for a type name that names no type.
+pub(crate) fn check_specifier(specifier: &TypeSpecifier, position: usize) -> Result<(), EvalError> {
+    if is_known_type(specifier) {
+        Ok(())
+    } else {
+        Err(EvalError::semantic(
+            position,
+            format!("unknown type `{}`", specifier.name),
+        ))
+    }
+}
+
+/// `Encounter.name`: when a path starts with a type name, its next step must be an element of
+/// that type (a semantic error otherwise, whatever the resource).
+fn check_type_has(type_name: &str, name: &str, position: usize) -> Result<(), EvalError> {
+    let is_type = type_name.starts_with(|c: char| c.is_ascii_uppercase());
+    let Some(type_name) = model_type(type_name).filter(|_| is_type) else {
+        return Ok(());
+    };
+    if element_def(type_name, name).is_some() {
+        return Ok(());
+    }
+    Err(EvalError::semantic(
+        position,
+        format!("`{type_name}` has no element `{name}`"),
+    ))
 }
 
 /// The items of `input` that are of the specified type (`as`, `ofType`), typed to it.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::types::{choice_suffix_type, model_type};
 use super::value::JsonNode;
-use crate::model::{ElementDef, TypeModel};
+use crate::model::{ElementDef, TypeKind, TypeModel};
 
 /// The type of a JSON node: its recorded type, refined to the `resourceType` of a resource.
 pub(crate) fn node_type(node: &JsonNode<'_>) -> Option<&'static str> {
@@ -40,7 +40,7 @@ pub(crate) enum Lookup {
 }
 
 /// The model's element `name` of `type_name`, following the base types.
-fn element_def(type_name: &str, name: &str) -> Option<&'static ElementDef> {
+pub(crate) fn element_def(type_name: &str, name: &str) -> Option<&'static ElementDef> {
     let model = TypeModel::r4();
     let mut current = Some(type_name);
     for _ in 0..16 {
@@ -123,11 +123,30 @@ pub(crate) fn push_children<'a>(
             }
         }
     } else {
-        let declared = element.types.first().map(String::as_str);
+        let declared = element
+            .types
+            .first()
+            .map(|declared| fhir_type_of_system(declared, type_name, name));
         let sibling = object.get(&format!("_{name}"));
         push_values(out, object.get(name), sibling, declared);
     }
     Lookup::Known
+}
+
+/// The FHIR type of an element the model lists with a System type: `Resource.id` is an `id`,
+/// `Extension.url` a `uri`, other such elements (`Element.id`) `string`s.
+fn fhir_type_of_system(declared: &'static str, parent: &str, name: &str) -> &'static str {
+    if declared != "System.String" {
+        return declared;
+    }
+    let parent_is_resource = TypeModel::r4()
+        .get(parent)
+        .is_some_and(|definition| definition.kind == TypeKind::Resource);
+    match name {
+        "id" if parent_is_resource => "id",
+        "url" => "uri",
+        _ => "string",
+    }
 }
 
 /// Appends `value` (flattened) paired with its `_name` sibling (aligned by index).
@@ -226,7 +245,10 @@ pub(crate) fn push_all_children<'a>(out: &mut Vec<JsonNode<'a>>, node: &JsonNode
             None => (key.as_str(), Some(value)),
         };
         let sibling = object.get(&format!("_{name}"));
-        let declared = type_name.and_then(|type_name| child_type(type_name, name));
+        let declared = type_name.and_then(|type_name| {
+            child_type(type_name, name)
+                .map(|declared| fhir_type_of_system(declared, type_name, name))
+        });
         push_values(out, own, sibling, declared);
     }
 }

@@ -218,13 +218,9 @@ fn as_quantity(value: &V<'_>) -> Option<Quantity> {
     }
 }
 
-/// `amount` of a duration as a whole count of `unit` (fractions of a second become ms).
+/// A duration as a whole count (truncated) of a calendar unit.
 fn duration(quantity: &Quantity) -> Option<(i64, DurationUnit)> {
     let unit = DurationUnit::from_unit(&quantity.unit)?;
-    if unit == DurationUnit::Second && !quantity.value.fract().is_zero() {
-        let millis = quantity.value.checked_mul(Decimal::from(1000))?.trunc();
-        return Some((millis.to_i64()?, DurationUnit::Millisecond));
-    }
     Some((quantity.value.trunc().to_i64()?, unit))
 }
 

@@ -335,7 +335,19 @@ impl Parser {
         let kind = match token.kind {
             TokenKind::Str(text) => return Ok(literal(FhirPathValue::String(text))),
             TokenKind::Number(text) => return self.number(&text, position),
-            TokenKind::DateTime(text) => return date_time_literal(&text, position).map(literal),
+            TokenKind::DateTime(text) => {
+                if let Some(time) = text.strip_prefix('T') {
+                    let zone = time.find(['Z', '+', '-']);
+                    if let Some(zone) = zone.filter(|at| TimeValue::parse(&time[..*at]).is_some()) {
+                        let _ = zone;
+                        ExprKind::Invalid(format!("a time has no zone: `@{text}`"))
+                    } else {
+                        return date_time_literal(&text, position).map(literal);
+                    }
+                } else {
+                    return date_time_literal(&text, position).map(literal);
+                }
+            }
             TokenKind::Special(name) => match name.as_str() {
                 "this" => ExprKind::This,
                 "index" => ExprKind::Index,

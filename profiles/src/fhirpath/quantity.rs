@@ -209,7 +209,25 @@ impl Quantity {
 
     /// FHIRPath `~`: equal after conversion, calendar years equivalent to `a`.
     pub fn equivalent(&self, other: &Quantity) -> bool {
-        self.compare(other) == Some(Ordering::Equal)
+        let Some(other) = other.convert_to(&self.unit).or_else(|| {
+            calendar_code(&other.unit)
+                .filter(|code| {
+                    Some(*code) == calendar_code(&self.unit).or(Some(self.unit.as_str()))
+                })
+                .map(|_| other.clone())
+        }) else {
+            return false;
+        };
+        let scale = self.value.scale().min(other.value.scale());
+        self.value.round_dp(scale) == other.value.round_dp(scale)
+    }
+
+    /// Whether the two units can be converted into each other.
+    pub fn comparable(&self, other: &Quantity) -> bool {
+        match (canonical(&self.unit), canonical(&other.unit)) {
+            (Some(left), Some(right)) => left.dimensions == right.dimensions,
+            _ => false,
+        }
     }
 
     /// This quantity in `unit`, when convertible.

@@ -269,6 +269,12 @@ impl DateTimeValue {
 
     /// Compares at the common precision: `None` when equal so far but the precisions differ.
     pub fn compare(&self, other: &DateTimeValue) -> Option<Ordering> {
+        if self.hour.is_some()
+            && other.hour.is_some()
+            && self.offset_minutes.is_some() != other.offset_minutes.is_some()
+        {
+            return None;
+        }
         let (left, right) = if self.offset_minutes.is_some() || other.offset_minutes.is_some() {
             (self.normalized(), other.normalized())
         } else {
@@ -420,11 +426,12 @@ pub(crate) enum DurationUnit {
 
 impl DurationUnit {
     /// The unit a quantity's unit names: calendar words (singular or plural) and the UCUM
-    /// codes `a mo wk d h min s ms`.
+    /// codes `wk d h min s ms`.
     pub(crate) fn from_unit(unit: &str) -> Option<DurationUnit> {
         Some(match unit {
-            "year" | "years" | "a" => DurationUnit::Year,
-            "month" | "months" | "mo" => DurationUnit::Month,
+            // UCUM `a` and `mo` are not calendar durations: date arithmetic refuses them.
+            "year" | "years" => DurationUnit::Year,
+            "month" | "months" => DurationUnit::Month,
             "week" | "weeks" | "wk" => DurationUnit::Week,
             "day" | "days" | "d" => DurationUnit::Day,
             "hour" | "hours" | "h" => DurationUnit::Hour,

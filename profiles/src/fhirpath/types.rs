@@ -170,15 +170,33 @@ pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, stric
     if actual_namespace == "System" {
         return namespace != Some("FHIR") && actual == wanted;
     }
+    // `as`/`ofType` take a primitive as its own type only (`code` is no `string` there).
+    let is_primitive = actual.starts_with(|c: char| c.is_ascii_lowercase());
+    let fhir_match = if strict || !is_primitive {
+        fhir_is_a(&actual, wanted)
+    } else {
+        actual == wanted
+    };
     match namespace {
         Some("System") => !strict && system_of_fhir(&actual) == Some(wanted),
-        Some(_) => fhir_is_a(&actual, wanted),
+        Some(_) => fhir_match,
         None => {
-            fhir_is_a(&actual, wanted)
+            fhir_match
                 || (!strict
                     && model_type(wanted).is_none()
                     && system_of_fhir(&actual) == Some(wanted))
         }
+    }
+}
+
+/// Whether a type specifier names a type that exists (in its namespace, when given).
+pub(crate) fn is_known_type(specifier: &TypeSpecifier) -> bool {
+    let name = specifier.name.as_str();
+    match specifier.namespace.as_deref() {
+        // A non-System name there is simply no match (`Patient.is(System.Patient)`).
+        Some("System") => true,
+        Some(_) => model_type(name).is_some(),
+        None => system_type(name).is_some() || model_type(name).is_some(),
     }
 }
 

@@ -1,6 +1,9 @@
 //! Existence, filtering and projection, subsetting, combining, `iif`, `aggregate` and `not`.
 
-use super::super::compare::equals;
+use std::cmp::Ordering;
+
+use super::super::ast::ExprKind;
+use super::super::compare::{compare, equals};
 use super::super::error::EvalError;
 use super::super::eval::{filter_type, truth, Collection, Frame, Item};
 use super::super::operators::{same, union_into};
@@ -131,6 +134,7 @@ pub(super) fn call<'a>(
             Some(out)
         }
         "iif" => Some(iif(call, input)?),
+        "sort" => Some(sort(call, input)?),
         "aggregate" => Some(aggregate(call, input)?),
         "not" => match truth(input, call.position)? {
             None => Some(Vec::new()),
@@ -210,6 +214,48 @@ fn iif<'a>(call: &Call<'_, 'a, '_>, input: &[Item<'a>]) -> Result<Collection<'a>
         }
     };
     evaluate(if chosen { 1 } else { 2 })
+}
+
+/// `sort([key, …])`: by the items themselves, or by keys (`-key` descending); items without
+/// a key last (first when descending), incomparable keys left in order.
+fn sort<'a>(call: &Call<'_, 'a, '_>, input: &[Item<'a>]) -> Result<Collection<'a>, EvalError> {
+    let mut keyed = Vec::with_capacity(input.len());
+    for (at, item) in input.iter().enumerate() {
+        let mut keys = Vec::new();
+        if call.args.is_empty() {
+            keys.push((Some(item.clone()), false));
+        }
+        for arg in call.args {
+            let (expr, descending) = match &arg.kind {
+                ExprKind::Negate(inner) => (&**inner, true),
+                _ => (arg, false),
+            };
+            let frame = Frame {
+                this: std::slice::from_ref(item),
+                index: Some(at),
+                total: None,
+            };
+            let key = call.ev.eval(expr, &frame)?.into_iter().next();
+            keys.push((key, descending));
+        }
+        keyed.push((keys, item.clone()));
+    }
+    keyed.sort_by(|(left, _), (right, _)| {
+        for ((l, descending), (r, _)) in left.iter().zip(right) {
+            let order = match (l, r) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(l), Some(r)) => compare(l, r).ok().flatten().unwrap_or(Ordering::Equal),
+            };
+            let order = if *descending { order.reverse() } else { order };
+            if order != Ordering::Equal {
+                return order;
+            }
+        }
+        Ordering::Equal
+    });
+    Ok(keyed.into_iter().map(|(_, item)| item).collect())
 }
 
 /// `aggregate(aggregator [, init])`: `$total` carried from item to item.

@@ -63,7 +63,10 @@ pub(super) fn call<'a>(
                 Some(item) => vec![V::Boolean(item_is(&item, &specifier, true))],
             }
         }
-        "as" => filter_type(input, &call.arg_type(0)?),
+        "as" => {
+            let specifier = call.arg_type(0)?;
+            filter_type(call.single(input)?.into_iter().collect(), &specifier)
+        }
         "trace" => input,
         "now" => vec![V::DateTime(call.ev.now)],
         "today" => vec![V::Date(DateTimeValue {

@@ -1,6 +1,7 @@
 //! The function library: the arity table the parser checks, dispatch by name, and helpers for
 //! evaluating arguments (in the caller's scope) and criteria (per input item).
 
+mod boundary;
 mod collections;
 mod conversion;
 mod fhir;
@@ -9,7 +10,7 @@ mod strings;
 
 use super::ast::{Expr, ExprKind, TypeSpecifier};
 use super::error::EvalError;
-use super::eval::{singleton, Collection, Evaluated, Evaluator, Frame, Item};
+use super::eval::{check_specifier, singleton, Collection, Evaluated, Evaluator, Frame, Item};
 use super::value::FhirPathValue;
 
 /// `(name, fewest arguments, most arguments)` of every function.
@@ -105,6 +106,12 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("memberOf", 1, 1),
     ("htmlChecks", 0, 0),
     ("conformsTo", 1, 1),
+    ("sort", 0, 16),
+    ("comparable", 1, 1),
+    ("matchesFull", 1, 1),
+    ("precision", 0, 0),
+    ("lowBoundary", 0, 1),
+    ("highBoundary", 0, 1),
 ];
 
 /// Checks that `name` is a function taking `count` arguments (the parser's semantic check).
@@ -167,6 +174,12 @@ impl<'a> Call<'_, 'a, '_> {
 
     /// Argument `index` read as a type name (`Quantity`, `FHIR.string`).
     pub(crate) fn arg_type(&self, index: usize) -> Result<TypeSpecifier, EvalError> {
+        let specifier = self.arg_type_unchecked(index)?;
+        check_specifier(&specifier, self.position)?;
+        Ok(specifier)
+    }
+
+    fn arg_type_unchecked(&self, index: usize) -> Result<TypeSpecifier, EvalError> {
         let arg = self
             .args
             .get(index)
@@ -240,6 +253,9 @@ pub(crate) fn call<'a>(
         return Ok(result);
     }
     if let Some(result) = conversion::call(&call, name, &input)? {
+        return Ok(result);
+    }
+    if let Some(result) = boundary::call(&call, name, &input)? {
         return Ok(result);
     }
     if let Some(result) = strings::call(&call, name, &input)? {

@@ -37,6 +37,7 @@ pub(super) fn call<'a>(
             | "lower"
             | "replace"
             | "matches"
+            | "matchesFull"
             | "replaceMatches"
             | "length"
             | "toChars"
@@ -110,6 +111,10 @@ pub(super) fn call<'a>(
         "matches" => match call.arg_string(0)? {
             None => Some(Vec::new()),
             Some(pattern) => boolean(regex(call, &pattern)?.is_match(text)),
+        },
+        "matchesFull" => match call.arg_string(0)? {
+            None => Some(Vec::new()),
+            Some(pattern) => boolean(regex(call, &format!("^(?:{pattern})$"))?.is_match(text)),
         },
         "replaceMatches" => {
             let (Some(pattern), Some(substitution)) = (call.arg_string(0)?, call.arg_string(1)?)
