@@ -28,12 +28,23 @@ pub struct Environment<'a> {
     pub(crate) resolver: Option<&'a dyn ReferenceResolver>,
     pub(crate) terminology: Option<&'a dyn Terminology>,
     pub(crate) root_resource: Option<&'a Value>,
+    /// `resolve()` looks only at the reference's type (the search view, which indexes
+    /// references as written).
+    pub(crate) type_only_resolve: bool,
 }
 
 impl<'a> Environment<'a> {
     /// An environment with no variables and no hooks.
     pub fn new() -> Environment<'a> {
         Environment::default()
+    }
+
+    /// The environment of the search view: `resolve()` tells a reference's type only.
+    pub(crate) fn search_view() -> Environment<'a> {
+        Environment {
+            type_only_resolve: true,
+            ..Environment::default()
+        }
     }
 
     /// Sets the user variable `%name` to `value`.

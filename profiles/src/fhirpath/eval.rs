@@ -11,7 +11,7 @@ use super::functions;
 use super::navigation::{element_def, push_children, Lookup};
 use super::operators;
 use super::temporal::DateTimeValue;
-use super::types::{is_known_type, item_is, model_type};
+use super::types::{is_known_type, item_is, model_type, TypeTest};
 use super::value::{FhirPathValue, JsonNode};
 
 /// One item of a collection.
@@ -138,7 +138,9 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 match singleton(input, position)? {
                     None => Ok(Vec::new()),
                     Some(item) => Ok(vec![FhirPathValue::Boolean(item_is(
-                        &item, specifier, true,
+                        &item,
+                        specifier,
+                        TypeTest::Is,
                     ))]),
                 }
             }
@@ -146,7 +148,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
                 // Lenient like R4's own search expressions, which apply `as` to collections.
                 check_specifier(specifier, position)?;
                 let input = self.eval(base, frame)?;
-                Ok(filter_type(input, specifier))
+                Ok(filter_type(input, specifier, TypeTest::AsOperator))
             }
         }
     }
@@ -179,7 +181,7 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             };
             let matching: Collection<'a> = focus
                 .iter()
-                .filter(|item| item_is(item, &specifier, false))
+                .filter(|item| item_is(item, &specifier, TypeTest::As))
                 .cloned()
                 .collect();
             if !matching.is_empty() || focus.iter().all(|item| item.as_node().is_some()) {
@@ -255,10 +257,14 @@ fn check_type_has(type_name: &str, name: &str, position: usize) -> Result<(), Ev
 }
 
 /// The items of `input` that are of the specified type (`as`, `ofType`), typed to it.
-pub(crate) fn filter_type<'a>(input: Collection<'a>, specifier: &TypeSpecifier) -> Collection<'a> {
+pub(crate) fn filter_type<'a>(
+    input: Collection<'a>,
+    specifier: &TypeSpecifier,
+    test: TypeTest,
+) -> Collection<'a> {
     input
         .into_iter()
-        .filter(|item| item_is(item, specifier, false))
+        .filter(|item| item_is(item, specifier, test))
         .collect()
 }
 

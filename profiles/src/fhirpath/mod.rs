@@ -75,10 +75,11 @@ impl Expression {
 
     /// The nodes the expression selects from `resource` (its `%resource` and initial focus), in
     /// document order per branch. Computed booleans are returned as JSON booleans; other
-    /// computed values, literals and `resolve()` targets outside the resource are left out; an
-    /// evaluation error gives nothing.
+    /// computed values and literals are left out; `resolve()` only tells a literal reference's
+    /// type (`resolve() is Patient`), as search indexes references as written; an evaluation
+    /// error gives nothing.
     pub fn evaluate<'a>(&self, resource: &'a Value) -> Vec<Node<'a>> {
-        let env = Environment::new();
+        let env = Environment::search_view();
         Self::nodes(self.evaluate_values(resource, &env))
     }
 
@@ -86,7 +87,7 @@ impl Expression {
     /// a composite search parameter's base element) as the initial focus; `resource` stays
     /// `%resource`.
     pub fn evaluate_at<'a>(&self, resource: &'a Value, focus: Node<'a>) -> Vec<Node<'a>> {
-        let env = Environment::new();
+        let env = Environment::search_view();
         let focus = FhirPathValue::Node(JsonNode::new(focus.value, focus.type_name));
         Self::nodes(self.evaluate_values_at(Some(resource), vec![focus], &env))
     }

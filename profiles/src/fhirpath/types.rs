@@ -157,11 +157,24 @@ fn guessed_type(node: &JsonNode<'_>) -> Option<&'static str> {
     }
 }
 
-/// Whether `item` is of the specified type. `strict` (the `is` test) keeps FHIR and System
-/// types apart (`Patient.active.is(Boolean)` is false); otherwise (`as`, `ofType`) a System
-/// type name also matches the FHIR primitives that convert to it, as R4's own expressions
-/// (`value.as(DateTime)`) expect.
-pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, strict: bool) -> bool {
+/// How a type test matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeTest {
+    /// `is`: subtypes match; FHIR and System types are apart (`Patient.active.is(Boolean)`
+    /// is false).
+    Is,
+    /// `as()`/`ofType()`: a primitive matches its own type only (`code` is no `string`); a
+    /// System type name also matches the FHIR primitives converting to it, as R4's own
+    /// expressions (`value.as(DateTime)`) expect.
+    As,
+    /// The `as` operator, which R4's search expressions apply to collections: like `As`, with
+    /// primitive subtypes too (`(ConceptMap.source as uri)` keeps a canonical).
+    AsOperator,
+}
+
+/// Whether `item` is of the specified type, tested as `test` says.
+pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, test: TypeTest) -> bool {
+    let strict = test == TypeTest::Is;
     let namespace = specifier.namespace.as_deref();
     let wanted = specifier.name.as_str();
     let Some((actual_namespace, actual)) = item_type(item) else {
@@ -172,7 +185,7 @@ pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, stric
     }
     // `as`/`ofType` take a primitive as its own type only (`code` is no `string` there).
     let is_primitive = actual.starts_with(|c: char| c.is_ascii_lowercase());
-    let fhir_match = if strict || !is_primitive {
+    let fhir_match = if test != TypeTest::As || !is_primitive {
         fhir_is_a(&actual, wanted)
     } else {
         actual == wanted

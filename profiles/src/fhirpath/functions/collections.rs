@@ -7,6 +7,7 @@ use super::super::compare::{compare, equals};
 use super::super::error::EvalError;
 use super::super::eval::{filter_type, truth, Collection, Frame, Item};
 use super::super::operators::{same, union_into};
+use super::super::types::TypeTest;
 use super::super::value::FhirPathValue;
 use super::Call;
 
@@ -87,7 +88,11 @@ pub(super) fn call<'a>(
         "where" => Some(filter(call, input)?),
         "select" => Some(call.per_item(0, input)?.into_iter().flatten().collect()),
         "repeat" => Some(repeat(call, input)?),
-        "ofType" => Some(filter_type(input.to_vec(), &call.arg_type(0)?)),
+        "ofType" => Some(filter_type(
+            input.to_vec(),
+            &call.arg_type(0)?,
+            TypeTest::As,
+        )),
         "single" => Some(call.single(input.to_vec())?.into_iter().collect()),
         "first" => Some(input.first().cloned().into_iter().collect()),
         "last" => Some(input.last().cloned().into_iter().collect()),

@@ -9,7 +9,7 @@ use super::super::eval::{filter_type, resource_node, Collection, Item};
 use super::super::navigation::{node_type, push_all_children, push_children};
 use super::super::reference::literal_reference_parts;
 use super::super::temporal::{DateTimeValue, TimeValue};
-use super::super::types::{fhir_is_a, item_is, item_type, model_type};
+use super::super::types::{fhir_is_a, item_is, item_type, model_type, TypeTest};
 use super::super::value::{FhirPathValue as V, JsonNode};
 use super::collections::MAX_REPEAT_ITEMS;
 use super::Call;
@@ -60,12 +60,16 @@ pub(super) fn call<'a>(
             let specifier = call.arg_type(0)?;
             match call.single(input)? {
                 None => Vec::new(),
-                Some(item) => vec![V::Boolean(item_is(&item, &specifier, true))],
+                Some(item) => vec![V::Boolean(item_is(&item, &specifier, TypeTest::Is))],
             }
         }
         "as" => {
             let specifier = call.arg_type(0)?;
-            filter_type(call.single(input)?.into_iter().collect(), &specifier)
+            filter_type(
+                call.single(input)?.into_iter().collect(),
+                &specifier,
+                TypeTest::As,
+            )
         }
         "trace" => input,
         "now" => vec![V::DateTime(call.ev.now)],
@@ -194,6 +198,11 @@ fn resolve<'a>(call: &Call<'_, 'a, '_>, item: &Item<'a>) -> Option<Item<'a>> {
         Json::String(text) => text.as_str(),
         _ => return None,
     };
+    if call.ev.env.type_only_resolve {
+        return literal_reference_parts(reference)
+            .and_then(|(type_name, _)| model_type(type_name))
+            .map(V::UnresolvedReference);
+    }
     if let Some(id) = reference.strip_prefix('#') {
         let containers = [call.ev.resource, call.ev.root];
         for container in containers.into_iter().flatten() {
