@@ -87,6 +87,19 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, FhirPathError> {
                 }
                 Some(next) if next.is_ascii_alphabetic() || *next == b'_' => {
                     at = identifier_end(bytes, name_start);
+                    // FHIR's `%vs-name` and `%ext-name` carry hyphens.
+                    let prefix = &text[name_start..at];
+                    if byte == b'%'
+                        && matches!(prefix, "vs" | "ext")
+                        && bytes.get(at) == Some(&b'-')
+                    {
+                        while bytes
+                            .get(at)
+                            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+                        {
+                            at += 1;
+                        }
+                    }
                     text[name_start..at].to_owned()
                 }
                 _ => {

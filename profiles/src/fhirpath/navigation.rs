@@ -127,7 +127,13 @@ pub(crate) fn push_children<'a>(
             .types
             .first()
             .map(|declared| fhir_type_of_system(declared, type_name, name));
-        let sibling = object.get(&format!("_{name}"));
+        // Only primitives (lower-case type names) have `_name` siblings: no lookup otherwise.
+        let primitive = declared.is_none_or(|t| t.starts_with(|c: char| c.is_ascii_lowercase()));
+        let sibling = if primitive {
+            object.get(&format!("_{name}"))
+        } else {
+            None
+        };
         push_values(out, object.get(name), sibling, declared);
     }
     Lookup::Known

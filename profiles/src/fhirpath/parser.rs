@@ -140,7 +140,9 @@ impl Parser {
 
     fn enter(&mut self) -> Result<(), FhirPathError> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        // Each tree level may take a few nested calls (a parenthesis, an operand); the tree
+        // itself is checked against MAX_DEPTH afterwards.
+        if self.depth > 3 * MAX_DEPTH {
             return Err(FhirPathError::new(
                 self.position(),
                 "expression is nested too deeply",
