@@ -8,7 +8,7 @@ use super::ast::{Expr, ExprKind, TypeSpecifier};
 use super::context::{fixed_variable, Environment};
 use super::error::EvalError;
 use super::functions;
-use super::navigation::{element_def, push_children, Lookup};
+use super::navigation::{push_children, Lookup};
 use super::operators;
 use super::temporal::DateTimeValue;
 use super::types::{is_known_type, item_is, model_type, TypeTest};
@@ -49,8 +49,8 @@ pub(crate) struct Evaluator<'a, 'e> {
     pub(crate) root: Option<&'a Json>,
     /// `%context`.
     pub(crate) context: Collection<'a>,
-    /// `now()`, fixed for the evaluation.
-    pub(crate) now: DateTimeValue,
+    /// `now()`, read once per evaluation when first asked for.
+    now: std::cell::OnceCell<DateTimeValue>,
 }
 
 /// The node for a resource, typed by its `resourceType`.
@@ -74,8 +74,13 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             resource,
             root: env.root_resource.or(resource),
             context,
-            now: current_date_time(),
+            now: std::cell::OnceCell::new(),
         }
+    }
+
+    /// `now()`: the same instant for the whole evaluation.
+    pub(crate) fn now(&self) -> DateTimeValue {
+        *self.now.get_or_init(current_date_time)
     }
 
     /// The collection `expr` yields in `frame`.
@@ -96,9 +101,6 @@ impl<'a, 'e> Evaluator<'a, 'e> {
             ExprKind::Variable(name) => self.variable(name, position),
             ExprKind::Identifier(name) => self.identifier(frame.this, name, position),
             ExprKind::Member(base, name) => {
-                if let ExprKind::Identifier(type_name) = &base.kind {
-                    check_type_has(type_name, name, position)?;
-                }
                 let input = self.eval(base, frame)?;
                 self.members(&input, name, position)
             }
@@ -238,22 +240,6 @@ pub(crate) fn check_specifier(specifier: &TypeSpecifier, position: usize) -> Res
             format!("unknown type `{}`", specifier.name),
         ))
     }
-}
-
-/// `Encounter.name`: when a path starts with a type name, its next step must be an element of
-/// that type (a semantic error otherwise, whatever the resource).
-fn check_type_has(type_name: &str, name: &str, position: usize) -> Result<(), EvalError> {
-    let is_type = type_name.starts_with(|c: char| c.is_ascii_uppercase());
-    let Some(type_name) = model_type(type_name).filter(|_| is_type) else {
-        return Ok(());
-    };
-    if element_def(type_name, name).is_some() {
-        return Ok(());
-    }
-    Err(EvalError::semantic(
-        position,
-        format!("`{type_name}` has no element `{name}`"),
-    ))
 }
 
 /// The items of `input` that are of the specified type (`as`, `ofType`), typed to it.

@@ -112,10 +112,13 @@ pub(crate) fn push_children<'a>(
         }
         // A choice primitive with only extensions (`_valueString`).
         for (key, sibling) in object {
-            let Some(suffix) = key.strip_prefix('_').and_then(|k| k.strip_prefix(name)) else {
+            let Some(own_key) = key.strip_prefix('_') else {
                 continue;
             };
-            if object.contains_key(&key[1..]) {
+            let Some(suffix) = own_key.strip_prefix(name) else {
+                continue;
+            };
+            if object.contains_key(own_key) {
                 continue;
             }
             if let Some(chosen) = element.types.iter().find(|t| capitalised(t) == suffix) {

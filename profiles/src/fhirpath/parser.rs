@@ -6,8 +6,10 @@ use rust_decimal::Decimal;
 use super::ast::{BinaryOp, Expr, ExprKind, TypeSpecifier};
 use super::functions::check_arity;
 use super::lexer::{tokenize, Token, TokenKind};
+use super::navigation::element_def;
 use super::quantity::{is_calendar_word, Quantity};
 use super::temporal::{DateTimeValue, TimeValue};
+use super::types::model_type;
 use super::value::FhirPathValue;
 use super::FhirPathError;
 
@@ -338,17 +340,17 @@ impl Parser {
             TokenKind::Str(text) => return Ok(literal(FhirPathValue::String(text))),
             TokenKind::Number(text) => return self.number(&text, position),
             TokenKind::DateTime(text) => {
-                if let Some(time) = text.strip_prefix('T') {
-                    let zone = time.find(['Z', '+', '-']);
-                    if let Some(zone) = zone.filter(|at| TimeValue::parse(&time[..*at]).is_some()) {
-                        let _ = zone;
-                        ExprKind::Invalid(format!("a time has no zone: `@{text}`"))
-                    } else {
-                        return date_time_literal(&text, position).map(literal);
-                    }
-                } else {
+                // A time with a zone lexes and parses, and fails when evaluated (the suite's
+                // `@T14:34:28Z` is an execution error).
+                let zoned_time = text.strip_prefix('T').is_some_and(|time| {
+                    time.split(['Z', '+', '-'])
+                        .next()
+                        .is_some_and(|clock| clock != time && TimeValue::parse(clock).is_some())
+                });
+                if !zoned_time {
                     return date_time_literal(&text, position).map(literal);
                 }
+                ExprKind::Invalid(format!("a time has no zone: `@{text}`"))
             }
             TokenKind::Special(name) => match name.as_str() {
                 "this" => ExprKind::This,
@@ -443,7 +445,8 @@ impl Parser {
     }
 }
 
-/// Refuses trees deeper than [`MAX_DEPTH`] (left-nested chains of postfix steps and binary
+/// Refuses trees deeper than [`MAX_DEPTH`] and paths stepping into elements their starting
+/// type does not have (`Encounter.name`) (left-nested chains of postfix steps and binary
 /// operators are built by loops, so the parser's own depth does not bound them). Iterative.
 fn check_depth(root: &Expr) -> Result<(), FhirPathError> {
     let mut stack = vec![(root, 0usize)];
@@ -456,7 +459,13 @@ fn check_depth(root: &Expr) -> Result<(), FhirPathError> {
         }
         let next = depth + 1;
         match &expr.kind {
-            ExprKind::Member(base, _) | ExprKind::Negate(base) => stack.push((base, next)),
+            ExprKind::Member(base, name) => {
+                if let ExprKind::Identifier(type_name) = &base.kind {
+                    check_type_has(type_name, name, expr.position)?;
+                }
+                stack.push((base, next));
+            }
+            ExprKind::Negate(base) => stack.push((base, next)),
             ExprKind::Is(base, _) | ExprKind::As(base, _) => stack.push((base, next)),
             ExprKind::Call { base, args, .. } => {
                 stack.extend(base.iter().map(|base| (&**base, next)));
@@ -476,6 +485,22 @@ fn check_depth(root: &Expr) -> Result<(), FhirPathError> {
         }
     }
     Ok(())
+}
+
+/// `Encounter.name`: when a path starts with a type name, its next step must be an element of
+/// that type (a semantic error otherwise, whatever the resource).
+fn check_type_has(type_name: &str, name: &str, position: usize) -> Result<(), FhirPathError> {
+    let is_type = type_name.starts_with(|c: char| c.is_ascii_uppercase());
+    let Some(type_name) = model_type(type_name).filter(|_| is_type) else {
+        return Ok(());
+    };
+    if element_def(type_name, name).is_some() {
+        return Ok(());
+    }
+    Err(FhirPathError::new(
+        position,
+        format!("`{type_name}` has no element `{name}`"),
+    ))
 }
 
 /// A `@…` literal: a Time (`@T10:30`), a DateTime (with `T`) or a Date.

@@ -457,8 +457,10 @@ mod full_engine {
             ),
             "{error:?}"
         );
-        let error = run("Patient.nonsense", &resource).expect_err("no such element");
-        assert_eq!(error.position(), 8);
+        let error = Expression::parse("Patient.nonsense").expect_err("no such element");
+        assert_eq!(error.position, 8);
+        let error = run("Patient.name.nonsense", &resource).expect_err("no such element");
+        assert_eq!(error.position(), 13);
         let error = run("%nope", &resource).expect_err("no such variable");
         assert_eq!(error.position(), 0);
         assert!(run("'a'.matches('(')", &resource).is_err());

@@ -123,14 +123,14 @@ pub(crate) fn fhir_is_a(actual: &str, wanted: &str) -> bool {
 }
 /// The type of an item as `(namespace, name)`: `("FHIR", "boolean")` for a FHIR primitive,
 /// `("System", "Integer")` for a System value.
-pub(crate) fn item_type(item: &FhirPathValue<'_>) -> Option<(&'static str, String)> {
-    let system = |name: &str| Some(("System", name.to_owned()));
+pub(crate) fn item_type(item: &FhirPathValue<'_>) -> Option<(&'static str, &'static str)> {
+    let system = |name: &'static str| Some(("System", name));
     match item {
         FhirPathValue::Node(node) => {
             let actual = node_type(node).or_else(|| guessed_type(node))?;
             match actual.strip_prefix("System.") {
                 Some(name) => system(name),
-                None => Some(("FHIR", actual.to_owned())),
+                None => Some(("FHIR", actual)),
             }
         }
         FhirPathValue::Boolean(_) => system("Boolean"),
@@ -142,7 +142,7 @@ pub(crate) fn item_type(item: &FhirPathValue<'_>) -> Option<(&'static str, Strin
         FhirPathValue::Time(_) => system("Time"),
         FhirPathValue::Quantity(_) => system("Quantity"),
         FhirPathValue::TypeInfo { .. } => None,
-        FhirPathValue::UnresolvedReference(type_name) => Some(("FHIR", (*type_name).to_owned())),
+        FhirPathValue::UnresolvedReference(type_name) => Some(("FHIR", *type_name)),
     }
 }
 
@@ -183,21 +183,31 @@ pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, test:
     if actual_namespace == "System" {
         return namespace != Some("FHIR") && actual == wanted;
     }
+    if actual == wanted {
+        return namespace != Some("System") || test != TypeTest::Is;
+    }
+    // Concrete resources derive from no other resource: skip the model walk.
+    if !matches!(wanted, "Resource" | "DomainResource")
+        && is_resource_type(actual)
+        && is_resource_type(wanted)
+    {
+        return false;
+    }
     // `as`/`ofType` take a primitive as its own type only (`code` is no `string` there).
     let is_primitive = actual.starts_with(|c: char| c.is_ascii_lowercase());
     let fhir_match = if test != TypeTest::As || !is_primitive {
-        fhir_is_a(&actual, wanted)
+        fhir_is_a(actual, wanted)
     } else {
         actual == wanted
     };
     match namespace {
-        Some("System") => !strict && system_of_fhir(&actual) == Some(wanted),
+        Some("System") => !strict && system_of_fhir(actual) == Some(wanted),
         Some(_) => fhir_match,
         None => {
             fhir_match
                 || (!strict
                     && model_type(wanted).is_none()
-                    && system_of_fhir(&actual) == Some(wanted))
+                    && system_of_fhir(actual) == Some(wanted))
         }
     }
 }

@@ -54,7 +54,10 @@ pub(super) fn call<'a>(
         "type" => input
             .iter()
             .filter_map(item_type)
-            .map(|(namespace, name)| V::TypeInfo { namespace, name })
+            .map(|(namespace, name)| V::TypeInfo {
+                namespace,
+                name: name.to_owned(),
+            })
             .collect(),
         "is" => {
             let specifier = call.arg_type(0)?;
@@ -72,21 +75,24 @@ pub(super) fn call<'a>(
             )
         }
         "trace" => input,
-        "now" => vec![V::DateTime(call.ev.now)],
+        "now" => vec![V::DateTime(call.ev.now())],
         "today" => vec![V::Date(DateTimeValue {
             hour: None,
             minute: None,
             second: None,
             millis: None,
             offset_minutes: None,
-            ..call.ev.now
+            ..call.ev.now()
         })],
-        "timeOfDay" => vec![V::Time(TimeValue {
-            hour: call.ev.now.hour.unwrap_or(0),
-            minute: call.ev.now.minute,
-            second: call.ev.now.second,
-            millis: call.ev.now.millis,
-        })],
+        "timeOfDay" => {
+            let now = call.ev.now();
+            vec![V::Time(TimeValue {
+                hour: now.hour.unwrap_or(0),
+                minute: now.minute,
+                second: now.second,
+                millis: now.millis,
+            })]
+        }
         "extension" => {
             let Some(url) = call.arg_string(0)? else {
                 return Ok(Some(Vec::new()));
