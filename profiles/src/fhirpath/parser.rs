@@ -460,8 +460,17 @@ fn check_depth(root: &Expr) -> Result<(), FhirPathError> {
         let next = depth + 1;
         match &expr.kind {
             ExprKind::Member(base, name) => {
-                if let ExprKind::Identifier(type_name) = &base.kind {
-                    check_type_has(type_name, name, expr.position)?;
+                match &base.kind {
+                    ExprKind::Identifier(type_name) => {
+                        check_type_has(type_name, name, expr.position)?
+                    }
+                    // `(Observation.value as Period).unit`: the cast type must have the element.
+                    ExprKind::As(_, specifier)
+                        if specifier.namespace.as_deref() != Some("System") =>
+                    {
+                        check_type_has(&specifier.name, name, expr.position)?;
+                    }
+                    _ => {}
                 }
                 stack.push((base, next));
             }
