@@ -3,7 +3,7 @@
 //! Everything above this crate sees FHIR resources as [`Resource`] — a JSON object that fhirbolt
 //! has accepted in strict mode — and parses or writes them through the small, non-generic
 //! functions here. The crate also guards what fhirbolt does not: input size, nesting depth and
-//! XML DOCTYPE/ENTITY declarations. It also holds the R4 type model ([`model`]), the FHIRPath subset search needs
+//! XML DOCTYPE/ENTITY declarations. It also holds the R4 type model ([`model`]), the FHIRPath engine
 //! ([`fhirpath`]) and the search definitions and index extraction ([`search`]); FHIR packages
 //! and profile validation come later. It does no IO and never panics on input.
 #![forbid(unsafe_code)]

@@ -1,78 +1,92 @@
-//! The parsed form of an expression: what the parser builds and the evaluator walks.
+//! The parsed form of an expression: what the parser builds and the evaluator walks. Every node
+//! keeps the byte offset it starts at, so evaluation errors can point at their sub-expression.
 
-/// An expression node. Every node is evaluated against a focus collection (the resource at the
-/// top, one item inside `where(…)`).
+use super::value::Literal;
+
+/// An expression node and where it starts in the text.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Expr {
-    /// `{}`.
-    Empty,
-    /// `true` / `false`.
-    Bool(bool),
-    /// A string literal.
-    Str(Box<str>),
-    /// A number literal.
-    Number(f64),
-    /// `$this`: the focus.
-    This,
-    /// `%resource` / `%context` / `%rootResource`: the resource being evaluated.
-    Resource,
-    /// An identifier opening a path (`Patient` in `Patient.name`, `type` in `where(type='x')`):
-    /// a type filter on the focus when it starts upper-case (FHIR element names never do), else
-    /// the focus's child of that name.
-    Start(Box<str>),
-    /// `base.name`: children of that name (choice elements included: `value` finds
-    /// `valueQuantity`).
-    Child(Box<Expr>, Box<str>),
-    /// `base.function(…)`; a function written without a base applies to the focus.
-    Call(Box<Expr>, Function),
-    /// `base[index]`.
-    Index(Box<Expr>, Box<Expr>),
-    /// `a | b | …`: the branches' items, duplicates removed. Kept flat so the long unions of
-    /// multi-base parameters (thirty branches) stay shallow.
-    Union(Vec<Expr>),
-    /// `left = right`, or `left != right` when `negated`.
-    Equals {
-        left: Box<Expr>,
-        right: Box<Expr>,
-        negated: bool,
-    },
-    /// `and`, `or`, `xor`, `implies`.
-    Logic(Logic, Box<Expr>, Box<Expr>),
-    /// `base is Type` and `base.is(Type)`.
-    Is(Box<Expr>, &'static str),
-    /// `base as Type`, `base.as(Type)` and `base.ofType(Type)`: the items of that type.
-    As(Box<Expr>, &'static str),
+pub(crate) struct Expr {
+    /// What the node does.
+    pub(crate) kind: ExprKind,
+    /// Byte offset of its first token.
+    pub(crate) position: usize,
 }
 
-/// A boolean operator.
+/// The kinds of expression node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ExprKind {
+    /// `{}`.
+    Empty,
+    /// A literal FHIRPath refuses only when evaluated (a time with a zone): the message.
+    Invalid(String),
+    /// A literal value.
+    Literal(Literal),
+    /// An identifier opening a path: a type filter on `$this` when it names a type the focus
+    /// is, else `$this`'s children of that name.
+    Identifier(String),
+    /// `$this`.
+    This,
+    /// `$index`.
+    Index,
+    /// `$total`.
+    Total,
+    /// `%name`.
+    Variable(String),
+    /// `base.name`.
+    Member(Box<Expr>, String),
+    /// `base.name(args)`, or `name(args)` on `$this` when `base` is `None`.
+    Call {
+        /// The input expression (none: `$this`).
+        base: Option<Box<Expr>>,
+        /// The function name.
+        name: String,
+        /// The argument expressions, unevaluated (some functions evaluate them per item).
+        args: Vec<Expr>,
+    },
+    /// `base[index]`.
+    Indexer(Box<Expr>, Box<Expr>),
+    /// Unary `-`.
+    Negate(Box<Expr>),
+    /// A binary operator.
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `base is T`.
+    Is(Box<Expr>, TypeSpecifier),
+    /// `base as T`.
+    As(Box<Expr>, TypeSpecifier),
+}
+
+/// The binary operators, by FHIRPath name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Logic {
+pub(crate) enum BinaryOp {
+    Multiply,
+    Divide,
+    Div,
+    Mod,
+    Add,
+    Subtract,
+    Concatenate,
+    Union,
+    Less,
+    Greater,
+    LessOrEqual,
+    GreaterOrEqual,
+    Equal,
+    Equivalent,
+    NotEqual,
+    NotEquivalent,
+    In,
+    Contains,
     And,
     Or,
     Xor,
     Implies,
 }
 
-/// A supported function (type functions are [`Expr::Is`] and [`Expr::As`]).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Function {
-    /// `where(criteria)`.
-    Where(Box<Expr>),
-    /// `exists()` and `exists(criteria)`.
-    Exists(Option<Box<Expr>>),
-    /// `empty()`.
-    Empty,
-    /// `first()`.
-    First,
-    /// `last()`.
-    Last,
-    /// `not()`.
-    Not,
-    /// `extension(url)`: the focus's extensions with that url.
-    Extension(Box<str>),
-    /// `hasExtension(url)`: whether the focus has such an extension.
-    HasExtension(Box<str>),
-    /// `resolve()`: stands in for the reference target, carrying only its type (enough for
-    /// `resolve() is Patient`); nothing is fetched.
-    Resolve,
+/// A type name as written (`Quantity`, `FHIR.string`, `System.Integer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TypeSpecifier {
+    /// `FHIR` or `System` when qualified.
+    pub(crate) namespace: Option<String>,
+    /// The type name.
+    pub(crate) name: String,
 }

@@ -1,417 +1,304 @@
-//! Evaluates an [`Expr`] over a JSON resource. Every step maps a collection to a collection
-//! (FHIRPath's model): arrays are flattened as they are reached, missing elements give the empty
-//! collection, and a JSON shape the step does not expect gives nothing rather than an error.
+//! Evaluates an [`Expr`] over JSON resources. Every step maps collections to collections
+//! (FHIRPath's model): arrays are flattened as they are reached, missing elements give the
+//! empty collection; operands that must be single items but are not are errors.
 
-use serde_json::Value;
+use serde_json::Value as Json;
 
-use super::ast::{Expr, Function, Logic};
-use super::reference::literal_reference_parts;
-use super::types::{choice_suffix_type, is_a, static_resource_type};
+use super::ast::{Expr, ExprKind, TypeSpecifier};
+use super::context::{fixed_variable, Environment};
+use super::error::EvalError;
+use super::functions;
+use super::navigation::{push_children, Lookup};
+use super::operators;
+use super::temporal::DateTimeValue;
+use super::types::{is_known_type, item_is, model_type, TypeTest};
+use super::value::{FhirPathValue, JsonNode};
 
-/// One item of a collection. `'e` is the expression's lifetime (literals), `'a` the resource's.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Item<'e, 'a> {
-    /// A part of the resource, with its FHIR type when a choice suffix, `as`/`ofType` or
-    /// `extension()` told it.
-    Json {
-        value: &'a Value,
-        type_name: Option<&'static str>,
-    },
-    /// A computed boolean (`exists()`, `=`, `and`, …).
-    Bool(bool),
-    /// A string literal.
-    Str(&'e str),
-    /// A number literal.
-    Number(f64),
-    /// What `resolve()` stands for: the target, of which only the type is known.
-    Target(Option<&'a str>),
+/// One item of a collection.
+pub(crate) type Item<'a> = FhirPathValue<'a>;
+/// A collection.
+pub(crate) type Collection<'a> = Vec<Item<'a>>;
+/// An evaluation result.
+pub(crate) type Evaluated<'a> = Result<Collection<'a>, EvalError>;
+
+/// The scope an expression is evaluated in: `$this` (the focus), `$index`, `$total`.
+#[derive(Clone, Copy)]
+pub(crate) struct Frame<'f, 'a> {
+    pub(crate) this: &'f [Item<'a>],
+    pub(crate) index: Option<usize>,
+    pub(crate) total: Option<&'f [Item<'a>]>,
 }
 
-type Items<'e, 'a> = Vec<Item<'e, 'a>>;
-
-/// Evaluation state shared by every step.
-pub(crate) struct Evaluator<'a> {
-    /// The resource `%resource` names.
-    resource: &'a Value,
-    /// Its `resourceType`, looked up once: every type step of a multi-base parameter's union
-    /// (thirty branches for `patient`) tests it.
-    resource_type: Option<&'a str>,
+impl<'f, 'a> Frame<'f, 'a> {
+    /// A scope whose focus is `this`.
+    pub(crate) fn new(this: &'f [Item<'a>]) -> Frame<'f, 'a> {
+        Frame {
+            this,
+            index: None,
+            total: None,
+        }
+    }
 }
 
-impl<'a> Evaluator<'a> {
-    /// An evaluator over `resource`.
-    pub(crate) fn new(resource: &'a Value) -> Evaluator<'a> {
+/// Evaluation state shared by every step of one evaluation.
+pub(crate) struct Evaluator<'a, 'e> {
+    pub(crate) env: &'e Environment<'a>,
+    /// `%resource`.
+    pub(crate) resource: Option<&'a Json>,
+    /// `%rootResource`.
+    pub(crate) root: Option<&'a Json>,
+    /// `%context`.
+    pub(crate) context: Collection<'a>,
+    /// `now()`, read once per evaluation when first asked for.
+    now: std::cell::OnceCell<DateTimeValue>,
+}
+
+/// The node for a resource, typed by its `resourceType`.
+pub(crate) fn resource_node(resource: &Json) -> Item<'_> {
+    let type_name = resource
+        .get("resourceType")
+        .and_then(Json::as_str)
+        .and_then(model_type);
+    FhirPathValue::Node(JsonNode::new(resource, type_name))
+}
+
+impl<'a, 'e> Evaluator<'a, 'e> {
+    /// An evaluator with `resource` as `%resource` and `context` as `%context`.
+    pub(crate) fn new(
+        env: &'e Environment<'a>,
+        resource: Option<&'a Json>,
+        context: Collection<'a>,
+    ) -> Evaluator<'a, 'e> {
         Evaluator {
+            env,
             resource,
-            resource_type: resource.get("resourceType").and_then(Value::as_str),
+            root: env.root_resource.or(resource),
+            context,
+            now: std::cell::OnceCell::new(),
         }
     }
 
-    /// The resource as an item (its type is found through [`Self::item_type`]).
-    pub(crate) fn resource_item<'e>(&self) -> Item<'e, 'a> {
-        Item::Json {
-            value: self.resource,
-            type_name: None,
-        }
+    /// `now()`: the same instant for the whole evaluation.
+    pub(crate) fn now(&self) -> DateTimeValue {
+        *self.now.get_or_init(current_date_time)
     }
 
-    /// The collection `expr` yields with `focus` as its input (and `$this`).
-    pub(crate) fn eval<'e>(&self, expr: &'e Expr, focus: &[Item<'e, 'a>]) -> Items<'e, 'a> {
-        match expr {
-            Expr::Empty => Vec::new(),
-            Expr::Bool(value) => vec![Item::Bool(*value)],
-            Expr::Str(value) => vec![Item::Str(value)],
-            Expr::Number(value) => vec![Item::Number(*value)],
-            Expr::This => focus.to_vec(),
-            Expr::Resource => vec![self.resource_item()],
-            Expr::Start(name) => self.start(focus, name),
-            Expr::Child(base, name) => {
-                let mut children = Vec::new();
-                for item in self.eval(base, focus) {
-                    if let Item::Json { value, .. } = item {
-                        push_children(&mut children, value, name);
-                    }
-                }
-                children
-            }
-            Expr::Call(base, function) => {
-                let input = self.eval(base, focus);
-                self.call(function, input)
-            }
-            Expr::Index(base, index) => {
-                let input = self.eval(base, focus);
-                match self.eval(index, focus).as_slice() {
-                    [Item::Number(n)] if *n >= 0.0 && n.fract() == 0.0 => {
-                        // Saturating float-to-int cast: an index past any real collection.
-                        input.get(*n as usize).copied().into_iter().collect()
-                    }
-                    _ => Vec::new(),
-                }
-            }
-            Expr::Union(branches) => {
-                let mut items = Vec::new();
-                for branch in branches {
-                    for item in self.eval(branch, focus) {
-                        if !items.iter().any(|seen| same_item(seen, &item)) {
-                            items.push(item);
-                        }
-                    }
-                }
-                items
-            }
-            Expr::Equals {
-                left,
-                right,
-                negated,
-            } => {
-                let left = self.eval(left, focus);
-                let right = self.eval(right, focus);
-                if left.is_empty() || right.is_empty() {
-                    return Vec::new();
-                }
-                let equal = left.len() == right.len()
-                    && left.iter().zip(&right).all(|(l, r)| items_equal(l, r));
-                vec![Item::Bool(equal != *negated)]
-            }
-            Expr::Logic(operator, left, right) => {
-                let left = truth(&self.eval(left, focus));
-                let result = match (operator, left) {
-                    (Logic::And, Some(false)) => Some(false),
-                    (Logic::Or, Some(true)) => Some(true),
-                    (Logic::Implies, Some(false)) => Some(true),
-                    _ => {
-                        let right = truth(&self.eval(right, focus));
-                        combine(*operator, left, right)
-                    }
-                };
-                result.map(Item::Bool).into_iter().collect()
-            }
-            Expr::Is(base, type_name) => match self.eval(base, focus).as_slice() {
-                [item] => vec![Item::Bool(self.item_is(item, type_name))],
-                _ => Vec::new(),
-            },
-            Expr::As(base, type_name) => self
-                .eval(base, focus)
+    /// The collection `expr` yields in `frame`.
+    pub(crate) fn eval(&self, expr: &Expr, frame: &Frame<'_, 'a>) -> Evaluated<'a> {
+        let position = expr.position;
+        match &expr.kind {
+            ExprKind::Empty => Ok(Vec::new()),
+            ExprKind::Invalid(message) => Err(EvalError::type_error(position, message.clone())),
+            ExprKind::Literal(value) => Ok(vec![value.clone()]),
+            ExprKind::This => Ok(frame.this.to_vec()),
+            ExprKind::Index => Ok(frame
+                .index
+                .and_then(|index| i64::try_from(index).ok())
+                .map(FhirPathValue::Integer)
                 .into_iter()
-                .filter(|item| self.item_is(item, type_name))
-                .map(with_known_type)
-                .collect(),
-        }
-    }
-
-    fn call<'e>(&self, function: &'e Function, input: Items<'e, 'a>) -> Items<'e, 'a> {
-        match function {
-            Function::Where(criteria) => input
-                .into_iter()
-                .filter(|item| self.holds(criteria, item))
-                .collect(),
-            Function::Exists(criteria) => {
-                let exists = match criteria {
-                    None => !input.is_empty(),
-                    Some(criteria) => input.iter().any(|item| self.holds(criteria, item)),
+                .collect()),
+            ExprKind::Total => Ok(frame.total.map(<[_]>::to_vec).unwrap_or_default()),
+            ExprKind::Variable(name) => self.variable(name, position),
+            ExprKind::Identifier(name) => self.identifier(frame.this, name, position),
+            ExprKind::Member(base, name) => {
+                let input = self.eval(base, frame)?;
+                self.members(&input, name, position)
+            }
+            ExprKind::Call { base, name, args } => {
+                let input = match base {
+                    Some(base) => self.eval(base, frame)?,
+                    None => frame.this.to_vec(),
                 };
-                vec![Item::Bool(exists)]
+                functions::call(self, name, input, args, frame, position)
             }
-            Function::Empty => vec![Item::Bool(input.is_empty())],
-            Function::First => input.first().copied().into_iter().collect(),
-            Function::Last => input.last().copied().into_iter().collect(),
-            Function::Not => truth(&input).map(|b| Item::Bool(!b)).into_iter().collect(),
-            Function::Extension(url) => {
-                let mut extensions = Vec::new();
-                for item in &input {
-                    for extension in extensions_with_url(item, url) {
-                        extensions.push(Item::Json {
-                            value: extension,
-                            type_name: Some("Extension"),
-                        });
-                    }
-                }
-                extensions
-            }
-            Function::HasExtension(url) => {
-                let has = input
-                    .iter()
-                    .any(|item| extensions_with_url(item, url).next().is_some());
-                vec![Item::Bool(has)]
-            }
-            Function::Resolve => input.iter().filter_map(resolve).collect(),
-        }
-    }
-
-    /// Whether `criteria`, evaluated with `item` as `$this`, is true.
-    fn holds<'e>(&self, criteria: &'e Expr, item: &Item<'e, 'a>) -> bool {
-        truth(&self.eval(criteria, std::slice::from_ref(item))) == Some(true)
-    }
-
-    /// A path's first identifier: upper-case names filter the focus by type (`Patient.name` is
-    /// empty on an Observation), others are children.
-    fn start<'e>(&self, focus: &[Item<'e, 'a>], name: &str) -> Items<'e, 'a> {
-        let mut items = Vec::new();
-        if name.starts_with(|c: char| c.is_ascii_uppercase()) {
-            items.extend(
-                focus
-                    .iter()
-                    .filter(|item| self.item_is(item, name))
-                    .copied(),
-            );
-        } else {
-            for item in focus {
-                if let Item::Json { value, .. } = item {
-                    push_children(&mut items, value, name);
+            ExprKind::Indexer(base, index) => {
+                let input = self.eval(base, frame)?;
+                let index = self.eval(index, frame)?;
+                match singleton(index, position)? {
+                    None => Ok(Vec::new()),
+                    Some(FhirPathValue::Integer(at)) => Ok(usize::try_from(at)
+                        .ok()
+                        .and_then(|at| input.into_iter().nth(at))
+                        .into_iter()
+                        .collect()),
+                    Some(_) => Err(EvalError::type_error(
+                        position,
+                        "an index must be an Integer",
+                    )),
                 }
             }
-        }
-        items
-    }
-
-    /// The item's type as far as it is known without a model: its recorded type, a resource's
-    /// `resourceType`, a JSON boolean, a literal, a `resolve()` target.
-    fn item_type(&self, item: &Item<'_, 'a>) -> Option<&'a str> {
-        match item {
-            Item::Json {
-                type_name: Some(type_name),
-                ..
-            } => Some(type_name),
-            Item::Json { value, .. } if std::ptr::eq(*value, self.resource) => self.resource_type,
-            Item::Json { value, .. } => match value {
-                Value::Object(object) => object.get("resourceType").and_then(Value::as_str),
-                Value::Bool(_) => Some("boolean"),
-                _ => None,
-            },
-            Item::Bool(_) => Some("boolean"),
-            Item::Str(_) => Some("string"),
-            Item::Number(_) => Some("decimal"),
-            Item::Target(target_type) => *target_type,
-        }
-    }
-
-    fn item_is(&self, item: &Item<'_, 'a>, wanted: &str) -> bool {
-        self.item_type(item)
-            .is_some_and(|actual| is_a(actual, wanted))
-    }
-}
-
-/// A resource as an item typed by its `resourceType` (when that is an R4 type), for nodes an
-/// `as` selected.
-fn typed_resource_item<'e, 'a>(resource: &'a Value) -> Item<'e, 'a> {
-    Item::Json {
-        value: resource,
-        type_name: resource
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .and_then(static_resource_type),
-    }
-}
-
-/// Appends `value.name`, flattened. When there is no element `name`, a choice element
-/// `name<Type>` (`valueQuantity` for `value`) is taken, typed by its suffix.
-///
-/// One linear pass instead of a hash lookup: FHIR objects are small, a missing element (the
-/// common case across a type's parameters) needs the pass for choices anyway, and comparing
-/// first bytes skips nearly every key without a `memcmp`.
-fn push_children<'e, 'a>(items: &mut Items<'e, 'a>, value: &'a Value, name: &str) {
-    let Value::Object(object) = value else {
-        return;
-    };
-    let first = name.as_bytes().first();
-    let mut choice = None;
-    for (key, child) in object {
-        if key.as_bytes().first() != first {
-            continue;
-        }
-        if key == name {
-            return push_flattened(items, child, None);
-        }
-        if choice.is_none() {
-            choice = key
-                .strip_prefix(name)
-                .filter(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()))
-                .and_then(choice_suffix_type)
-                .map(|type_name| (child, type_name));
+            ExprKind::Negate(operand) => {
+                let operand = self.eval(operand, frame)?;
+                operators::negate(operand, position)
+            }
+            ExprKind::Binary(op, left, right) => {
+                operators::binary(self, *op, left, right, frame, position)
+            }
+            ExprKind::Is(base, specifier) => {
+                check_specifier(specifier, position)?;
+                let input = self.eval(base, frame)?;
+                match singleton(input, position)? {
+                    None => Ok(Vec::new()),
+                    Some(item) => Ok(vec![FhirPathValue::Boolean(item_is(
+                        &item,
+                        specifier,
+                        TypeTest::Is,
+                    ))]),
+                }
+            }
+            ExprKind::As(base, specifier) => {
+                // Lenient like R4's own search expressions, which apply `as` to collections.
+                check_specifier(specifier, position)?;
+                let input = self.eval(base, frame)?;
+                Ok(filter_type(input, specifier, TypeTest::AsOperator))
+            }
         }
     }
-    if let Some((child, type_name)) = choice {
-        push_flattened(items, child, Some(type_name));
-    }
-}
 
-fn push_flattened<'e, 'a>(
-    items: &mut Items<'e, 'a>,
-    value: &'a Value,
-    type_name: Option<&'static str>,
-) {
-    match value {
-        Value::Null => {}
-        Value::Array(elements) => items.extend(
-            elements
+    fn variable(&self, name: &str, position: usize) -> Evaluated<'a> {
+        match name {
+            "context" => Ok(self.context.clone()),
+            "resource" => Ok(self.resource.map(resource_node).into_iter().collect()),
+            "rootResource" => Ok(self.root.map(resource_node).into_iter().collect()),
+            _ => {
+                if let Some(value) = self.env.variables.get(name) {
+                    return Ok(value.clone());
+                }
+                fixed_variable(name)
+                    .map(|text| vec![FhirPathValue::String(text)])
+                    .ok_or_else(|| {
+                        EvalError::semantic(position, format!("unknown variable `%{name}`"))
+                    })
+            }
+        }
+    }
+
+    /// A path's first identifier: a type name filters the focus by type (`Patient.name` is
+    /// empty on an Observation), other names are children.
+    fn identifier(&self, focus: &[Item<'a>], name: &str, position: usize) -> Evaluated<'a> {
+        if name.starts_with(|c: char| c.is_ascii_uppercase()) && model_type(name).is_some() {
+            let specifier = TypeSpecifier {
+                namespace: None,
+                name: name.to_owned(),
+            };
+            let matching: Collection<'a> = focus
                 .iter()
-                .filter(|element| !element.is_null())
-                .map(|element| Item::Json {
-                    value: element,
-                    type_name,
-                }),
-        ),
-        _ => items.push(Item::Json { value, type_name }),
+                .filter(|item| item_is(item, &specifier, TypeTest::As))
+                .cloned()
+                .collect();
+            if !matching.is_empty() || focus.iter().all(|item| item.as_node().is_some()) {
+                return Ok(matching);
+            }
+        }
+        self.members(focus, name, position)
+    }
+
+    /// The children named `name` of every item; a name the model says the type does not have
+    /// is a semantic error.
+    pub(crate) fn members(&self, input: &[Item<'a>], name: &str, position: usize) -> Evaluated<'a> {
+        let mut nodes = Vec::new();
+        let mut out = Vec::new();
+        let (mut unknown, mut known) = (false, false);
+        for item in input {
+            match item {
+                FhirPathValue::Node(node) => {
+                    nodes.clear();
+                    match push_children(&mut nodes, node, name) {
+                        Lookup::Unknown => unknown = true,
+                        Lookup::Known | Lookup::Untyped => known = true,
+                    }
+                    out.extend(nodes.drain(..).map(FhirPathValue::Node));
+                }
+                FhirPathValue::TypeInfo {
+                    namespace,
+                    name: type_name,
+                } => match name {
+                    "namespace" => out.push(FhirPathValue::String((*namespace).to_owned())),
+                    "name" => out.push(FhirPathValue::String(type_name.clone())),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        if unknown && !known && !name.starts_with('_') {
+            return Err(EvalError::semantic(
+                position,
+                format!("`{name}` is no element of the input's type"),
+            ));
+        }
+        Ok(out)
     }
 }
 
-/// Records a resource's type on an item that matched a type test without one.
-fn with_known_type<'e, 'a>(item: Item<'e, 'a>) -> Item<'e, 'a> {
-    match item {
-        Item::Json {
-            value,
-            type_name: None,
-        } if value.is_object() => typed_resource_item(value),
-        other => other,
+/// An error for a type name that names no type.
+pub(crate) fn check_specifier(specifier: &TypeSpecifier, position: usize) -> Result<(), EvalError> {
+    if is_known_type(specifier) {
+        Ok(())
+    } else {
+        Err(EvalError::semantic(
+            position,
+            format!("unknown type `{}`", specifier.name),
+        ))
     }
 }
 
-fn resolve<'e, 'a>(item: &Item<'e, 'a>) -> Option<Item<'e, 'a>> {
-    let Item::Json { value, .. } = item else {
-        return None;
-    };
-    let reference = match value {
-        Value::Object(object) => object.get("reference")?.as_str()?,
-        Value::String(canonical) => canonical,
-        _ => return None,
-    };
-    Some(Item::Target(
-        literal_reference_parts(reference).map(|(target_type, _)| target_type),
-    ))
-}
-
-fn extensions_with_url<'a, 'u>(
-    item: &Item<'_, 'a>,
-    url: &'u str,
-) -> impl Iterator<Item = &'a Value> + 'u
-where
-    'a: 'u,
-{
-    let extensions = match item {
-        Item::Json { value, .. } => value.get("extension").and_then(Value::as_array),
-        _ => None,
-    };
-    extensions
+/// The items of `input` that are of the specified type (`as`, `ofType`), typed to it.
+pub(crate) fn filter_type<'a>(
+    input: Collection<'a>,
+    specifier: &TypeSpecifier,
+    test: TypeTest,
+) -> Collection<'a> {
+    input
         .into_iter()
-        .flatten()
-        .filter(move |extension| extension.get("url").and_then(Value::as_str) == Some(url))
+        .filter(|item| item_is(item, specifier, test))
+        .collect()
 }
 
-/// FHIRPath singleton evaluation of a collection as a boolean: empty is unknown, one boolean is
-/// itself, one other item is true, several are unknown (an error in full FHIRPath).
-pub(crate) fn truth(items: &[Item<'_, '_>]) -> Option<bool> {
-    match items {
-        [] => None,
-        [Item::Bool(value)]
-        | [Item::Json {
-            value: Value::Bool(value),
-            ..
-        }] => Some(*value),
-        [_] => Some(true),
-        _ => None,
+/// The single item of a collection, none when empty; an error when there are several.
+pub(crate) fn singleton(
+    collection: Collection<'_>,
+    position: usize,
+) -> Result<Option<Item<'_>>, EvalError> {
+    let count = collection.len();
+    if count > 1 {
+        return Err(EvalError::NotSingleton { position, count });
+    }
+    Ok(collection.into_iter().next())
+}
+
+/// FHIRPath singleton evaluation as a Boolean: empty is unknown, one Boolean is itself, one
+/// other item is true, several are an error.
+pub(crate) fn truth(collection: &[Item<'_>], position: usize) -> Result<Option<bool>, EvalError> {
+    match collection {
+        [] => Ok(None),
+        [item] => Ok(Some(match item.to_system() {
+            FhirPathValue::Boolean(value) => value,
+            _ => true,
+        })),
+        _ => Err(EvalError::NotSingleton {
+            position,
+            count: collection.len(),
+        }),
     }
 }
 
-/// Three-valued logic, FHIRPath N1 §6.5.
-fn combine(operator: Logic, left: Option<bool>, right: Option<bool>) -> Option<bool> {
-    match operator {
-        Logic::And => match (left, right) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        },
-        Logic::Or => match (left, right) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        },
-        Logic::Xor => Some(left? != right?),
-        Logic::Implies => match (left, right) {
-            (Some(false), _) | (_, Some(true)) => Some(true),
-            (Some(true), right) => right,
-            (None, _) => None,
-        },
-    }
-}
-
-/// FHIRPath `=` on two items: same value of comparable types; different types are unequal.
-fn items_equal(left: &Item<'_, '_>, right: &Item<'_, '_>) -> bool {
-    match (scalar(left), scalar(right)) {
-        (Some(left), Some(right)) => left == right,
-        _ => match (left, right) {
-            (Item::Json { value: l, .. }, Item::Json { value: r, .. }) => l == r,
-            _ => false,
-        },
-    }
-}
-
-#[derive(PartialEq)]
-enum Scalar<'s> {
-    Bool(bool),
-    Str(&'s str),
-    Number(f64),
-}
-
-fn scalar<'s>(item: &Item<'s, 's>) -> Option<Scalar<'s>> {
-    match item {
-        Item::Bool(value) => Some(Scalar::Bool(*value)),
-        Item::Str(value) => Some(Scalar::Str(value)),
-        Item::Number(value) => Some(Scalar::Number(*value)),
-        Item::Json { value, .. } => match value {
-            Value::Bool(value) => Some(Scalar::Bool(*value)),
-            Value::String(value) => Some(Scalar::Str(value)),
-            Value::Number(number) => number.as_f64().map(Scalar::Number),
-            _ => None,
-        },
-        Item::Target(_) => None,
-    }
-}
-
-/// Union's duplicate test: the same part of the resource (by address) or the same value.
-fn same_item(left: &Item<'_, '_>, right: &Item<'_, '_>) -> bool {
-    match (left, right) {
-        (Item::Json { value: l, .. }, Item::Json { value: r, .. }) => std::ptr::eq(*l, *r),
-        (Item::Json { .. }, _) | (_, Item::Json { .. }) => false,
-        _ => left == right,
-    }
+/// The current UTC date and time from the system clock.
+fn current_date_time() -> DateTimeValue {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
+        .unwrap_or(0);
+    let epoch = DateTimeValue {
+        year: 1970,
+        month: Some(1),
+        day: Some(1),
+        hour: Some(0),
+        minute: Some(0),
+        second: Some(0),
+        millis: Some(0),
+        offset_minutes: Some(0),
+    };
+    epoch
+        .add(millis, super::temporal::DurationUnit::Millisecond)
+        .unwrap_or(epoch)
 }

@@ -19,8 +19,8 @@ pub(crate) enum TokenKind {
     /// Punctuation and symbolic operators: `.` `(` `)` `[` `]` `{` `}` `,` `|` `=` `!=` `~`
     /// `!~` `<` `<=` `>` `>=` `+` `-` `*` `/` `&`.
     Symbol(&'static str),
-    /// `@…`: a date/time literal (not supported by this subset, but recognised for the error).
-    DateTime,
+    /// `@…`: a date, date-time or time literal, the text after `@`.
+    DateTime(String),
 }
 
 /// A token and where it starts.
@@ -87,6 +87,19 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, FhirPathError> {
                 }
                 Some(next) if next.is_ascii_alphabetic() || *next == b'_' => {
                     at = identifier_end(bytes, name_start);
+                    // FHIR's `%vs-name` and `%ext-name` carry hyphens.
+                    let prefix = &text[name_start..at];
+                    if byte == b'%'
+                        && matches!(prefix, "vs" | "ext")
+                        && bytes.get(at) == Some(&b'-')
+                    {
+                        while bytes
+                            .get(at)
+                            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+                        {
+                            at += 1;
+                        }
+                    }
                     text[name_start..at].to_owned()
                 }
                 _ => {
@@ -103,13 +116,15 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, FhirPathError> {
             }
         } else if byte == b'@' {
             at += 1;
-            while bytes
-                .get(at)
-                .is_some_and(|b| b.is_ascii_alphanumeric() || b"-:.+TZ".contains(b))
-            {
-                at += 1;
+            while let Some(b) = bytes.get(at) {
+                let fraction_dot = *b == b'.' && bytes.get(at + 1).is_some_and(u8::is_ascii_digit);
+                if b.is_ascii_digit() || b"-:+TZ".contains(b) || fraction_dot {
+                    at += 1;
+                } else {
+                    break;
+                }
             }
-            TokenKind::DateTime
+            TokenKind::DateTime(text[start + 1..at].to_owned())
         } else if let Some(symbol) = SYMBOLS
             .iter()
             .find(|symbol| text[at..].starts_with(**symbol))

@@ -2,7 +2,16 @@
 //! the names a type specifier (`as Quantity`, `is Patient`) may use, and the subtype relation
 //! `as`/`is`/`ofType` test with.
 
-use crate::resource_types::{is_resource_type, RESOURCE_TYPES};
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::ast::TypeSpecifier;
+use super::navigation::node_type;
+use super::value::{is_string_primitive, FhirPathValue, JsonNode};
+use crate::model::TypeModel;
+use crate::resource_types::is_resource_type;
 
 /// The type a choice element's name suffix stands for (`Quantity` in `valueQuantity`, `dateTime`
 /// for `DateTime`): the R4 "open" types, the only ones `[x]` elements use. `None` when the suffix
@@ -63,80 +72,155 @@ pub(crate) fn choice_suffix_type(suffix: &str) -> Option<&'static str> {
     })
 }
 
-/// Data types that are never a choice suffix but may still be named in a type specifier.
-const OTHER_TYPES: &[&str] = &[
-    "BackboneElement",
-    "DomainResource",
-    "Element",
-    "ElementDefinition",
-    "Extension",
-    "MarketingStatus",
-    "MoneyQuantity",
-    "Narrative",
-    "Population",
-    "ProdCharacteristic",
-    "ProductShelfLife",
-    "Resource",
-    "SimpleQuantity",
-    "SubstanceAmount",
-    "xhtml",
+/// The model's own `'static` spelling of a type name (`Patient`, `HumanName`,
+/// `Patient.contact`), when the R4 model has such a type.
+pub(crate) fn model_type(name: &str) -> Option<&'static str> {
+    static NAMES: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| TypeModel::r4().names().collect())
+        .get(name)
+        .copied()
+}
+
+/// The System types, by name.
+const SYSTEM_TYPES: &[&str] = &[
+    "Boolean", "String", "Integer", "Decimal", "Date", "DateTime", "Time", "Quantity",
 ];
 
-/// The canonical name of a type specifier (`FHIR.` or `System.` prefix already removed), or
-/// `None` when FHIR R4 has no such type. FHIRPath's System types map onto their FHIR
-/// primitives (`DateTime` → `dateTime`, `String` → `string`), which is what R4's own
-/// `value.as(DateTime)` relies on.
-pub(crate) fn type_specifier(name: &str) -> Option<&'static str> {
-    if let Some(found) = choice_suffix_type(name) {
-        return Some(found);
-    }
-    // Primitives written as themselves: `date`, `dateTime`, `string`, …
-    let mut chars = name.chars();
-    if let Some(first) = chars.next() {
-        if first.is_ascii_lowercase() {
-            let mut capitalised = String::with_capacity(name.len());
-            capitalised.push(first.to_ascii_uppercase());
-            capitalised.push_str(chars.as_str());
-            if let Some(found) = choice_suffix_type(&capitalised) {
-                if found == name {
-                    return Some(found);
-                }
-            }
-        }
-    }
-    if let Some(found) = OTHER_TYPES.iter().find(|known| **known == name) {
-        return Some(found);
-    }
-    static_resource_type(name)
+/// `name` as a `'static` System type name.
+pub(crate) fn system_type(name: &str) -> Option<&'static str> {
+    SYSTEM_TYPES.iter().find(|known| **known == name).copied()
 }
 
-/// `name` as the `'static` entry of [`RESOURCE_TYPES`], when it is a resource type.
-pub(crate) fn static_resource_type(name: &str) -> Option<&'static str> {
-    RESOURCE_TYPES
-        .binary_search(&name)
-        .ok()
-        .and_then(|index| RESOURCE_TYPES.get(index).copied())
+/// The System type a FHIR primitive implicitly converts to (`dateTime` → `DateTime`).
+pub(crate) fn system_of_fhir(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "boolean" => "Boolean",
+        "integer" | "positiveInt" | "unsignedInt" => "Integer",
+        "decimal" => "Decimal",
+        "date" => "Date",
+        "dateTime" | "instant" => "DateTime",
+        "time" => "Time",
+        "Quantity" | "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity"
+        | "MoneyQuantity" => "Quantity",
+        other if is_string_primitive(other) => "String",
+        other => return other.strip_prefix("System.").and_then(system_type),
+    })
 }
 
-/// True when a value of type `actual` is a `wanted` (same type or a FHIR R4 specialisation:
-/// `Age` is a `Quantity`, `code` a `string`, every resource a `Resource`).
-pub(crate) fn is_a(actual: &str, wanted: &str) -> bool {
-    actual == wanted
-        || match wanted {
-            "Quantity" => matches!(
-                actual,
-                "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity" | "MoneyQuantity"
-            ),
-            "string" => matches!(actual, "code" | "id" | "markdown"),
-            "uri" => matches!(actual, "url" | "canonical" | "oid" | "uuid"),
-            "integer" => matches!(actual, "positiveInt" | "unsignedInt"),
-            "Resource" => is_resource_type(actual),
-            // The three R4 resources without text, contained and extensions.
-            "DomainResource" => {
-                is_resource_type(actual) && !matches!(actual, "Bundle" | "Binary" | "Parameters")
+/// Whether a FHIR type `actual` is `wanted` or derives from it, by the model (with the R4
+/// Quantity profiles, which the model lists as plain types).
+pub(crate) fn fhir_is_a(actual: &str, wanted: &str) -> bool {
+    if actual == wanted || TypeModel::r4().is_a(actual, wanted) {
+        return true;
+    }
+    match wanted {
+        "Quantity" => matches!(actual, "SimpleQuantity" | "MoneyQuantity"),
+        // Resources the model does not know still count as resources.
+        "Resource" | "DomainResource" => is_resource_type(actual) && wanted == "Resource",
+        _ => false,
+    }
+}
+/// The type of an item as `(namespace, name)`: `("FHIR", "boolean")` for a FHIR primitive,
+/// `("System", "Integer")` for a System value.
+pub(crate) fn item_type(item: &FhirPathValue<'_>) -> Option<(&'static str, &'static str)> {
+    let system = |name: &'static str| Some(("System", name));
+    match item {
+        FhirPathValue::Node(node) => {
+            let actual = node_type(node).or_else(|| guessed_type(node))?;
+            match actual.strip_prefix("System.") {
+                Some(name) => system(name),
+                None => Some(("FHIR", actual)),
             }
-            _ => false,
         }
+        FhirPathValue::Boolean(_) => system("Boolean"),
+        FhirPathValue::String(_) => system("String"),
+        FhirPathValue::Integer(_) => system("Integer"),
+        FhirPathValue::Decimal(_) => system("Decimal"),
+        FhirPathValue::Date(_) => system("Date"),
+        FhirPathValue::DateTime(_) => system("DateTime"),
+        FhirPathValue::Time(_) => system("Time"),
+        FhirPathValue::Quantity(_) => system("Quantity"),
+        FhirPathValue::TypeInfo { .. } => None,
+        FhirPathValue::UnresolvedReference(type_name) => Some(("FHIR", *type_name)),
+    }
+}
+
+/// The FHIR type of a JSON node met without a model type, from its JSON kind.
+fn guessed_type(node: &JsonNode<'_>) -> Option<&'static str> {
+    match node.value? {
+        Value::Bool(_) => Some("boolean"),
+        Value::String(_) => Some("string"),
+        Value::Number(number) if number.as_str().contains(['.', 'e', 'E']) => Some("decimal"),
+        Value::Number(_) => Some("integer"),
+        _ => None,
+    }
+}
+
+/// How a type test matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeTest {
+    /// `is`: subtypes match; FHIR and System types are apart (`Patient.active.is(Boolean)`
+    /// is false).
+    Is,
+    /// `as()`/`ofType()`: a primitive matches its own type only (`code` is no `string`); a
+    /// System type name also matches the FHIR primitives converting to it, as R4's own
+    /// expressions (`value.as(DateTime)`) expect.
+    As,
+    /// The `as` operator, which R4's search expressions apply to collections: like `As`, with
+    /// primitive subtypes too (`(ConceptMap.source as uri)` keeps a canonical).
+    AsOperator,
+}
+
+/// Whether `item` is of the specified type, tested as `test` says.
+pub(crate) fn item_is(item: &FhirPathValue<'_>, specifier: &TypeSpecifier, test: TypeTest) -> bool {
+    let strict = test == TypeTest::Is;
+    let namespace = specifier.namespace.as_deref();
+    let wanted = specifier.name.as_str();
+    let Some((actual_namespace, actual)) = item_type(item) else {
+        return false;
+    };
+    if actual_namespace == "System" {
+        return namespace != Some("FHIR") && actual == wanted;
+    }
+    if actual == wanted {
+        return namespace != Some("System") || test != TypeTest::Is;
+    }
+    // Concrete resources derive from no other resource: skip the model walk.
+    if !matches!(wanted, "Resource" | "DomainResource")
+        && is_resource_type(actual)
+        && is_resource_type(wanted)
+    {
+        return false;
+    }
+    // `as`/`ofType` take a primitive as its own type only (`code` is no `string` there).
+    let is_primitive = actual.starts_with(|c: char| c.is_ascii_lowercase());
+    let fhir_match = if test != TypeTest::As || !is_primitive {
+        fhir_is_a(actual, wanted)
+    } else {
+        actual == wanted
+    };
+    match namespace {
+        Some("System") => !strict && system_of_fhir(actual) == Some(wanted),
+        Some(_) => fhir_match,
+        None => {
+            fhir_match
+                || (!strict
+                    && model_type(wanted).is_none()
+                    && system_of_fhir(actual) == Some(wanted))
+        }
+    }
+}
+
+/// Whether a type specifier names a type that exists (in its namespace, when given).
+pub(crate) fn is_known_type(specifier: &TypeSpecifier) -> bool {
+    let name = specifier.name.as_str();
+    match specifier.namespace.as_deref() {
+        // A non-System name there is simply no match (`Patient.is(System.Patient)`).
+        Some("System") => true,
+        Some(_) => model_type(name).is_some(),
+        None => system_type(name).is_some() || model_type(name).is_some(),
+    }
 }
 
 #[cfg(test)]
@@ -152,24 +236,14 @@ mod tests {
     }
 
     #[test]
-    fn type_specifiers_accept_fhir_and_system_spellings() {
-        assert_eq!(type_specifier("dateTime"), Some("dateTime"));
-        assert_eq!(type_specifier("DateTime"), Some("dateTime"));
-        assert_eq!(type_specifier("string"), Some("string"));
-        assert_eq!(type_specifier("SimpleQuantity"), Some("SimpleQuantity"));
-        assert_eq!(type_specifier("Patient"), Some("Patient"));
-        assert_eq!(type_specifier("DomainResource"), Some("DomainResource"));
-        assert_eq!(type_specifier("datetime"), None);
-        assert_eq!(type_specifier("Patients"), None);
-    }
-
-    #[test]
-    fn subtypes_follow_the_r4_hierarchy() {
-        assert!(is_a("Age", "Quantity"));
-        assert!(is_a("code", "string"));
-        assert!(is_a("Patient", "Resource"));
-        assert!(is_a("Patient", "DomainResource"));
-        assert!(!is_a("Bundle", "DomainResource"));
-        assert!(!is_a("Quantity", "Age"));
+    fn subtypes_follow_the_r4_model() {
+        assert!(fhir_is_a("Age", "Quantity"));
+        assert!(fhir_is_a("code", "string"));
+        assert!(fhir_is_a("Patient", "Resource"));
+        assert!(fhir_is_a("Patient", "DomainResource"));
+        assert!(!fhir_is_a("Bundle", "DomainResource"));
+        assert!(!fhir_is_a("Quantity", "Age"));
+        assert_eq!(model_type("Patient.contact"), Some("Patient.contact"));
+        assert_eq!(system_of_fhir("dateTime"), Some("DateTime"));
     }
 }
