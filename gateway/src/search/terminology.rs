@@ -304,25 +304,24 @@ impl Hierarchy {
 
     /// `code` and every code below it (empty when the system lacks `code`).
     fn descendants(&self, code: &str) -> Vec<String> {
-        if !self.contains(code) {
-            return Vec::new();
-        }
-        let mut found = vec![code.to_owned()];
-        let mut at = 0;
-        while let Some(current) = found.get(at).cloned() {
-            at += 1;
-            for (child, parents) in &self.parents {
-                if parents.contains(&current) && !found.contains(child) {
-                    found.push(child.clone());
-                }
-            }
-        }
-        found.sort();
-        found
+        self.closure(code, |current| {
+            self.parents
+                .iter()
+                .filter(|(_, parents)| parents.iter().any(|parent| parent == current))
+                .map(|(child, _)| child.clone())
+                .collect()
+        })
     }
 
     /// `code` and every code above it (empty when the system lacks `code`).
     fn ancestors(&self, code: &str) -> Vec<String> {
+        self.closure(code, |current| {
+            self.parents.get(current).cloned().unwrap_or_default()
+        })
+    }
+
+    /// `code` and every code `step` reaches from it, repeatedly, sorted.
+    fn closure(&self, code: &str, step: impl Fn(&str) -> Vec<String>) -> Vec<String> {
         if !self.contains(code) {
             return Vec::new();
         }
@@ -330,9 +329,9 @@ impl Hierarchy {
         let mut at = 0;
         while let Some(current) = found.get(at).cloned() {
             at += 1;
-            for parent in self.parents.get(&current).into_iter().flatten() {
-                if !found.contains(parent) {
-                    found.push(parent.clone());
+            for next in step(&current) {
+                if !found.contains(&next) {
+                    found.push(next);
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! JSON text), comparison at the common precision, arithmetic with calendar durations, and
 //! their text form.
 
+use crate::search::values as calendar;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -481,30 +482,14 @@ impl DurationUnit {
     }
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 of a civil date (the search module's calendar arithmetic).
 fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
-    let year = i64::from(year) - i64::from(month <= 2);
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month = i64::from(month);
-    let day_of_year =
-        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    calendar::days_from_civil(i64::from(year), i64::from(month), i64::from(day))
 }
 
 /// The civil date of a day count since 1970-01-01.
 fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = calendar::civil_from_days(days);
     (
         i32::try_from(year).unwrap_or(i32::MAX),
         u8::try_from(month).unwrap_or(1),

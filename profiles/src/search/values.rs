@@ -188,7 +188,7 @@ fn civil_ms(year: i64, month: i64, day: i64) -> i64 {
 
 /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's
 /// `days_from_civil`: years are counted from March so the leap day ends the year).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -200,7 +200,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01, the inverse
 /// of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let days = days + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
