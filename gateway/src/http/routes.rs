@@ -9,6 +9,7 @@ use super::respond::{
 use crate::fhir::bundle::parse_json_bundle;
 use crate::fhir::entry::{EntryRequest, Method, Target};
 use crate::fhir::ids::{check_id, parse_version_tag};
+use crate::search::parse::Summary;
 use crate::search::subset::{element_list, Subset};
 use crate::service::HistoryParams;
 use crate::store::{HistoryQuery, HistoryScope};
@@ -216,30 +217,27 @@ async fn vread(
 
 /// `_summary` / `_elements` on a read: the part of the resource to return.
 fn read_subset(query: &str) -> Result<Subset, GatewayError> {
-    let mut subset = Subset::Full;
+    let mut summary = Summary::False;
+    let mut elements = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
             "_summary" => {
-                subset = match value.as_ref() {
-                    "true" => Subset::Summary,
-                    "text" => Subset::Text,
-                    "data" => Subset::Data,
-                    "false" => Subset::Full,
-                    other => {
-                        let reason = format!("'{other}' is not true, text, data or false");
+                summary = match Summary::parse(&value) {
+                    Some(Summary::Count) | None => {
+                        let reason = format!("'{value}' is not true, text, data or false");
                         return Err(GatewayError::invalid(
                             format!("_summary: {reason} on a read"),
                             "_summary",
                         ));
                     }
-                };
-                break;
+                    Some(summary) => summary,
+                }
             }
-            "_elements" => subset = Subset::Elements(element_list(&value)),
+            "_elements" => elements = element_list(&value),
             _ => {}
         }
     }
-    Ok(subset)
+    Ok(summary.subset(&elements))
 }
 
 /// Parses a resource body in the request's content type (large ones off the HTTP worker).

@@ -76,18 +76,38 @@ pub struct SearchRequest {
     pub ignored: Vec<String>,
 }
 
-impl SearchRequest {
-    /// The part of each resource the response holds (`_summary` wins over `_elements`).
-    pub fn subset(&self) -> Subset {
-        match self.summary {
+impl Summary {
+    /// A `_summary` value (`true`, `text`, `data`, `count`, `false`); `None` for anything else.
+    pub fn parse(value: &str) -> Option<Summary> {
+        Some(match value {
+            "count" => Summary::Count,
+            "false" => Summary::False,
+            "true" => Summary::True,
+            "text" => Summary::Text,
+            "data" => Summary::Data,
+            _ => return None,
+        })
+    }
+
+    /// The part of each resource a response holds under this `_summary` and `_elements`
+    /// (`_summary` wins over `_elements`).
+    pub fn subset(self, elements: &[String]) -> Subset {
+        match self {
             Summary::True => Subset::Summary,
             Summary::Text => Subset::Text,
             Summary::Data => Subset::Data,
-            Summary::False | Summary::Count if !self.elements.is_empty() => {
-                Subset::Elements(self.elements.clone())
+            Summary::False | Summary::Count if !elements.is_empty() => {
+                Subset::Elements(elements.to_vec())
             }
             Summary::False | Summary::Count => Subset::Full,
         }
+    }
+}
+
+impl SearchRequest {
+    /// The part of each resource the response holds (`_summary` wins over `_elements`).
+    pub fn subset(&self) -> Subset {
+        self.summary.subset(&self.elements)
     }
 }
 
@@ -252,19 +272,12 @@ fn result_param(
             }
         }
         "_summary" => {
-            request.summary = match value {
-                "count" => Summary::Count,
-                "false" => Summary::False,
-                "true" => Summary::True,
-                "text" => Summary::Text,
-                "data" => Summary::Data,
-                other => {
-                    return Err(invalid(
-                        name,
-                        format!("'{other}' is not true, text, data, count or false"),
-                    ))
-                }
-            }
+            request.summary = Summary::parse(value).ok_or_else(|| {
+                invalid(
+                    name,
+                    format!("'{value}' is not true, text, data, count or false"),
+                )
+            })?;
         }
         "_elements" => {
             request.elements = element_list(value);

@@ -58,7 +58,9 @@ pub struct CompositePart {
 /// A residual test with its expressions parsed, ready to run on many resources.
 pub struct CompiledResidual {
     residual: Residual,
-    base: Option<Expression>,
+    /// The expression whose nodes are tested: a composite's base, the `:of-type` parameter's.
+    selector: Option<Expression>,
+    /// A composite's components, parsed, with their parameter types.
     parts: Vec<(Expression, SearchParamType)>,
 }
 
@@ -66,7 +68,7 @@ impl Residual {
     /// Parses the expressions once; an expression or type that does not parse is an error.
     pub fn compile(self) -> Result<CompiledResidual, String> {
         let parse = |text: &str| Expression::parse(text).map_err(|error| error.to_string());
-        let (base, parts) = match &self {
+        let (selector, parts) = match &self {
             Residual::Text { .. } => (None, Vec::new()),
             Residual::OfType { expression, .. } => (Some(parse(expression)?), Vec::new()),
             Residual::Composite { base, components } => {
@@ -81,7 +83,7 @@ impl Residual {
         };
         Ok(CompiledResidual {
             residual: self,
-            base,
+            selector,
             parts,
         })
     }
@@ -111,7 +113,7 @@ impl CompiledResidual {
                 code,
                 value,
                 ..
-            } => self.base.as_ref().is_some_and(|expression| {
+            } => self.selector.as_ref().is_some_and(|expression| {
                 expression.evaluate(resource).iter().any(|node| {
                     node.value.get("value").and_then(Value::as_str) == Some(value)
                         && codings(node.value.get("type")).any(|coding| {
@@ -121,7 +123,7 @@ impl CompiledResidual {
                 })
             }),
             Residual::Composite { components, .. } => {
-                let Some(base) = &self.base else {
+                let Some(base) = &self.selector else {
                     return false;
                 };
                 base.evaluate(resource).into_iter().any(|element| {
