@@ -1,5 +1,10 @@
 //! The calls into fhirbolt: strict R4 parsing and JSON/XML writing.
 
+use std::borrow::Cow;
+
+use fhirbolt::element::Element;
+use fhirbolt::FhirReleases;
+
 use crate::{narrative, ModelError};
 use fhirbolt::model::r4::Resource as TypedResource;
 use fhirbolt::serde::{DeserializationConfig, DeserializationMode, SerializationConfig};
@@ -44,6 +49,8 @@ fn typed_from_value(value: &serde_json::Value) -> Result<TypedResource, ModelErr
 
 /// Parses R4 XML into the JSON form of the same resource, narratives kept exact.
 pub(crate) fn xml_to_value(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+    let normalized = normalize_declaration(bytes);
+    let bytes = normalized.as_ref();
     let lifted = narrative::lift_from_xml(bytes);
     let source = lifted
         .as_ref()
@@ -58,6 +65,34 @@ pub(crate) fn xml_to_value(bytes: &[u8]) -> Result<serde_json::Value, ModelError
                 format: "JSON",
                 message: error.to_string(),
             })?;
+    if let Some((_, narratives)) = &lifted {
+        narrative::restore_into_json(&mut value, narratives);
+    }
+    Ok(value)
+}
+
+/// Like [`xml_to_value`], through fhirbolt's generic element model, so that a resource that
+/// lacks required elements still converts.
+pub(crate) fn xml_to_value_lenient(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+    let normalized = normalize_declaration(bytes);
+    let bytes = normalized.as_ref();
+    let lifted = narrative::lift_from_xml(bytes);
+    let source = lifted
+        .as_ref()
+        .map_or(bytes, |(rewritten, _)| rewritten.as_slice());
+    let element: Element<{ FhirReleases::R4 }> =
+        fhirbolt::xml::from_slice(source, None).map_err(|error| ModelError::Structure {
+            message: error.to_string(),
+        })?;
+    let text = fhirbolt::json::to_vec(&element, None).map_err(|error| ModelError::Serialize {
+        format: "JSON",
+        message: error.to_string(),
+    })?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|error| ModelError::Serialize {
+            format: "JSON",
+            message: error.to_string(),
+        })?;
     if let Some((_, narratives)) = &lifted {
         narrative::restore_into_json(&mut value, narratives);
     }
@@ -81,4 +116,54 @@ fn write_xml(typed: &TypedResource) -> Result<String, ModelError> {
         format: "XML",
         message: error.to_string(),
     })
+}
+
+/// Rewrites an XML declaration that names UTF-8 in another spelling (`utf-8`, `utf8`) or says
+/// `standalone="yes"` into the form fhirbolt accepts; other declarations are left as they are.
+fn normalize_declaration(bytes: &[u8]) -> Cow<'_, [u8]> {
+    const CANONICAL: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>"#;
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    let rest = &bytes[start..];
+    if !rest.starts_with(b"<?xml") {
+        return Cow::Borrowed(bytes);
+    }
+    let Some(end) = rest.windows(2).position(|pair| pair == b"?>") else {
+        return Cow::Borrowed(bytes);
+    };
+    let declaration = String::from_utf8_lossy(&rest[..end + 2]).to_ascii_lowercase();
+    let names_utf8 = !declaration.contains("encoding")
+        || declaration.contains("\"utf-8\"")
+        || declaration.contains("'utf-8'")
+        || declaration.contains("\"utf8\"");
+    if !names_utf8
+        || rest[..end + 2] == *CANONICAL
+        || !declaration.contains("version=\"1.0\"") && !declaration.contains("version='1.0'")
+    {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(CANONICAL);
+    out.extend_from_slice(&rest[end + 2..]);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod declaration_tests {
+    use super::normalize_declaration;
+
+    #[test]
+    fn utf8_spellings_become_canonical_and_others_stay() {
+        let lower = br#"<?xml version="1.0" encoding="utf-8"?><Patient/>"#;
+        assert_eq!(
+            normalize_declaration(lower).as_ref(),
+            br#"<?xml version="1.0" encoding="UTF-8"?><Patient/>"#
+        );
+        let latin = br#"<?xml version="1.0" encoding="ISO-8859-1"?><Patient/>"#;
+        assert_eq!(normalize_declaration(latin).as_ref(), latin);
+        let none = b"<Patient/>";
+        assert_eq!(normalize_declaration(none).as_ref(), none);
+    }
 }

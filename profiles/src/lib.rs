@@ -5,7 +5,7 @@
 //! functions here. The crate also guards what fhirbolt does not: input size, nesting depth and
 //! XML DOCTYPE/ENTITY declarations. It also holds the R4 type model ([`model`]), the FHIRPath engine
 //! ([`fhirpath`]) and the search definitions and index extraction ([`search`]); FHIR packages
-//! and profile validation come later. It does no IO and never panics on input.
+//! ([`package`]) and profile validation ([`validate`]). It does no IO and never panics on input.
 #![forbid(unsafe_code)]
 
 mod codec;
@@ -15,13 +15,16 @@ mod json_guard;
 mod limits;
 pub mod model;
 mod narrative;
+pub mod package;
 mod resource;
 mod resource_types;
 pub mod search;
+pub mod terminology;
+pub mod validate;
 mod xml_guard;
 
 pub use codec::Format;
 pub use error::ModelError;
 pub use limits::ParseLimits;
-pub use resource::{parse_json_value, Resource};
+pub use resource::{parse_json_value, parse_xml_value, Resource};
 pub use resource_types::{is_resource_type, RESOURCE_TYPES};

@@ -223,6 +223,14 @@ pub fn parse_json_value(bytes: &[u8], limits: &ParseLimits) -> Result<Value, Mod
     })
 }
 
+/// Parses FHIR XML into its JSON form without the R4 model's cardinality checks (missing
+/// required elements are left for a validator to report); unknown elements are still errors.
+/// Under the same size, depth and DOCTYPE rules as resources.
+pub fn parse_xml_value(bytes: &[u8], limits: &ParseLimits) -> Result<Value, ModelError> {
+    check_xml(bytes, limits)?;
+    codec::xml_to_value_lenient(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,11 @@ pub use value::{FhirPathValue, JsonNode};
 
 use eval::{resource_node, Evaluator, Frame};
 
+/// The R4 type name `name` as the `'static` name nodes carry (`None` when the model lacks it).
+pub(crate) fn static_type_name(name: &str) -> Option<&'static str> {
+    types::model_type(name)
+}
+
 /// A parsed FHIRPath expression: parse once, evaluate on any number of resources.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expression {
