@@ -18,6 +18,7 @@ mod narrative;
 mod resource;
 mod resource_types;
 pub mod search;
+mod validate;
 mod xml_guard;
 
 pub use codec::Format;

@@ -1,0 +1,3 @@
+//! Profile validation.
+pub(crate) mod positions;
+pub(crate) mod xhtml;
