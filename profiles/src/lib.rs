@@ -15,6 +15,7 @@ mod json_guard;
 mod limits;
 pub mod model;
 mod narrative;
+pub mod package;
 mod resource;
 mod resource_types;
 pub mod search;

@@ -1,0 +1,2 @@
+//! FHIR packages: profile definitions and what is derived from them (snapshots).
+pub mod snapshot;

@@ -1,0 +1,1007 @@
+//! Snapshot generation for constraint StructureDefinitions, after the R4 profiling rules.
+//!
+//! A profile as written (a differential) lists only what it changes; validation and the
+//! element-level questions the gateway asks need the full element list (a snapshot). This
+//! module walks the differential over the base snapshot: each differential element is found
+//! in the snapshot by its id (path segments plus `:sliceName`), expanding data types and
+//! creating slices on the way, and its properties are merged in. Pure functions, no IO: other
+//! definitions come through a [`DefinitionLookup`].
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+/// Looks up a StructureDefinition (with snapshot) by canonical URL, e.g.
+/// "http://hl7.org/fhir/StructureDefinition/Identifier"; type names are passed as that URL.
+pub type DefinitionLookup<'a> = dyn Fn(&str) -> Option<Arc<Value>> + 'a;
+
+/// Why a snapshot could not be generated; each names the differential element at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The profile is not an object with a `differential.element` array.
+    #[error("the profile has no differential.element array")]
+    NoDifferential,
+    /// The base definition has no `snapshot.element` array to start from.
+    #[error("the base definition {url} has no snapshot.element array")]
+    BaseWithoutSnapshot {
+        /// The base's `url`, or "(no url)".
+        url: String,
+    },
+    /// A differential element is not an object with a string `path`.
+    #[error("differential element #{index} is not an object with a path")]
+    MalformedElement {
+        /// Position in `differential.element`.
+        index: usize,
+    },
+    /// The element's path names nothing in the base, even after expanding data types.
+    #[error("differential element {id}: {path} is not an element of the base")]
+    UnknownPath {
+        /// The differential element's id.
+        id: String,
+        /// The part of its id that could not be found.
+        path: String,
+    },
+    /// The id goes through a slice that is neither in the base nor declared by this element.
+    #[error("differential element {id}: slice {slice} is not defined (declare it before use)")]
+    UnknownSlice {
+        /// The differential element's id.
+        id: String,
+        /// The missing slice's name.
+        slice: String,
+    },
+    /// A child was constrained under an element whose children cannot be worked out.
+    #[error("differential element {id}: cannot expand {element}: {reason}")]
+    CannotExpand {
+        /// The differential element's id.
+        id: String,
+        /// Id of the element that would have to be expanded.
+        element: String,
+        /// What is missing (no single type, unknown definition, …).
+        reason: String,
+    },
+    /// A renamed choice (`valueQuantity`) names a type the choice element does not allow.
+    #[error("differential element {id}: type {type_code} is not allowed on {element}")]
+    TypeNotAllowed {
+        /// The differential element's id.
+        id: String,
+        /// The choice element's id.
+        element: String,
+        /// The type the renamed path asked for.
+        type_code: String,
+    },
+}
+
+/// Fills `snapshot` of a constraint StructureDefinition from its differential and its base
+/// (`baseDefinition`, already with snapshot).
+///
+/// Returns a copy of `differential_sd` with `snapshot.element` set. Differential elements are
+/// applied in order; elements without an `id` get one computed from their path and the slices
+/// of the differential elements above them.
+pub fn generate_snapshot(
+    differential_sd: &Value,
+    base_sd: &Value,
+    lookup: &DefinitionLookup<'_>,
+) -> Result<Value, SnapshotError> {
+    let differential = differential_sd
+        .pointer("/differential/element")
+        .and_then(Value::as_array)
+        .ok_or(SnapshotError::NoDifferential)?;
+    let base_elements = base_sd
+        .pointer("/snapshot/element")
+        .and_then(Value::as_array)
+        .ok_or_else(|| SnapshotError::BaseWithoutSnapshot {
+            url: base_sd
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or("(no url)")
+                .to_owned(),
+        })?;
+    let mut base = Vec::with_capacity(base_elements.len());
+    for (index, element) in base_elements.iter().enumerate() {
+        match element.as_object() {
+            Some(object) if object.get("path").is_some_and(Value::is_string) => {
+                base.push(object.clone())
+            }
+            // A broken base is as unusable as a broken differential; report its position.
+            _ => return Err(SnapshotError::MalformedElement { index }),
+        }
+    }
+    fill_missing_ids(&mut base);
+
+    let mut diff = Vec::with_capacity(differential.len());
+    for (index, element) in differential.iter().enumerate() {
+        match element.as_object() {
+            Some(object) if object.get("path").is_some_and(Value::is_string) => {
+                diff.push(object.clone())
+            }
+            _ => return Err(SnapshotError::MalformedElement { index }),
+        }
+    }
+    fill_missing_ids(&mut diff);
+
+    let mut builder = Builder {
+        base_elements: base.clone(),
+        elements: base,
+        lookup,
+    };
+    for element in &diff {
+        builder.apply(element)?;
+    }
+
+    let mut result = differential_sd.clone();
+    if let Value::Object(sd) = &mut result {
+        let elements = builder.elements.into_iter().map(Value::Object).collect();
+        let mut snapshot = Map::new();
+        snapshot.insert("element".to_owned(), Value::Array(elements));
+        sd.insert("snapshot".to_owned(), Value::Object(snapshot));
+    }
+    Ok(result)
+}
+
+/// The snapshot under construction.
+struct Builder<'l, 'a> {
+    /// The base snapshot as given, for `contentReference` expansion.
+    base_elements: Vec<Map<String, Value>>,
+    elements: Vec<Map<String, Value>>,
+    lookup: &'l DefinitionLookup<'a>,
+}
+
+impl Builder<'_, '_> {
+    /// Finds (or creates) the element `diff` constrains and merges `diff` into it.
+    fn apply(&mut self, diff: &Map<String, Value>) -> Result<(), SnapshotError> {
+        let diff_id = str_field(diff, "id").unwrap_or_default().to_owned();
+        let slice_name = str_field(diff, "sliceName");
+        let (index, renamed_type) = self.resolve(&diff_id, slice_name)?;
+        let target = &mut self.elements[index];
+        merge(target, diff);
+        if let Some(type_code) = renamed_type {
+            // `valueQuantity` with an explicit type keeps that type (merged above); without one,
+            // the rename itself is the type constraint.
+            if !diff.contains_key("type") {
+                self.narrow_type(index, &type_code, &diff_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The snapshot index for a differential id, and the type named by a renamed choice in
+    /// its last segment.
+    fn resolve(
+        &mut self,
+        diff_id: &str,
+        slice_name: Option<&str>,
+    ) -> Result<(usize, Option<String>), SnapshotError> {
+        let unknown = |path: &str| SnapshotError::UnknownPath {
+            id: diff_id.to_owned(),
+            path: path.to_owned(),
+        };
+        let segments = split_id(diff_id);
+        let Some(((root_name, root_slice), rest)) = segments.split_first() else {
+            return Err(unknown(diff_id));
+        };
+        let root_id = self.elements.first().map(element_id).unwrap_or_default();
+        if *root_name != root_id || root_slice.is_some() {
+            return Err(unknown(diff_id));
+        }
+        let mut current_id = root_id.to_owned();
+        let mut current_index = 0;
+        let mut renamed_type = None;
+        for (position, (name, slice)) in rest.iter().enumerate() {
+            let is_last = position + 1 == rest.len();
+            let mut child_id = format!("{current_id}.{name}");
+            let mut found = self.find(&child_id);
+            if found.is_none() && !self.has_children(&current_id) {
+                self.expand(current_index, diff_id)?;
+                found = self.find(&child_id);
+            }
+            renamed_type = None;
+            if found.is_none() {
+                if let Some((choice_id, type_code)) = self.renamed_choice(&current_id, name) {
+                    let choice_index = self.find(&choice_id).ok_or_else(|| unknown(&child_id))?;
+                    // Children under a renamed choice need the type narrowed to expand; the
+                    // last segment is narrowed after the merge unless it states its own type.
+                    if !is_last {
+                        self.narrow_type(choice_index, &type_code, diff_id)?;
+                    } else if !self.allows_type(choice_index, &type_code) {
+                        return Err(SnapshotError::TypeNotAllowed {
+                            id: diff_id.to_owned(),
+                            element: choice_id,
+                            type_code,
+                        });
+                    }
+                    renamed_type = Some(type_code);
+                    child_id = choice_id;
+                    found = Some(choice_index);
+                }
+            }
+            let mut index = found.ok_or_else(|| unknown(&child_id))?;
+            if let Some(slice) = slice {
+                let slice_id = format!("{child_id}:{slice}");
+                index = match self.find(&slice_id) {
+                    Some(index) => index,
+                    None if is_last && slice_name == Some(slice.as_str()) => {
+                        self.create_slice(&child_id, slice, diff_id)?
+                    }
+                    None => {
+                        return Err(SnapshotError::UnknownSlice {
+                            id: diff_id.to_owned(),
+                            slice: slice.clone(),
+                        })
+                    }
+                };
+                child_id = slice_id;
+                renamed_type = None;
+            }
+            current_id = child_id;
+            current_index = index;
+        }
+        Ok((current_index, renamed_type))
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        self.elements.iter().position(|e| element_id(e) == id)
+    }
+
+    fn has_children(&self, id: &str) -> bool {
+        self.elements.iter().any(|e| {
+            element_id(e)
+                .strip_prefix(id)
+                .is_some_and(|r| r.starts_with('.'))
+        })
+    }
+
+    /// For `valueQuantity` under `parent_id`: the id of `parent_id.value[x]` and "Quantity"
+    /// spelled as the choice's own type code.
+    fn renamed_choice(&self, parent_id: &str, name: &str) -> Option<(String, String)> {
+        for (split, c) in name.char_indices().skip(1) {
+            if !c.is_ascii_uppercase() {
+                continue;
+            }
+            let choice_id = format!("{parent_id}.{}[x]", &name[..split]);
+            let Some(index) = self.find(&choice_id) else {
+                continue;
+            };
+            let suffix = &name[split..];
+            let type_code = types(&self.elements[index])
+                .into_iter()
+                .find(|code| upper_first(code) == suffix)
+                .map(str::to_owned)
+                // A type the choice does not allow still names the choice; the caller reports it.
+                .unwrap_or_else(|| suffix.to_owned());
+            return Some((choice_id, type_code));
+        }
+        None
+    }
+
+    fn allows_type(&self, index: usize, type_code: &str) -> bool {
+        types(&self.elements[index]).contains(&type_code)
+    }
+
+    /// Keeps only `type_code` in the element's types.
+    fn narrow_type(
+        &mut self,
+        index: usize,
+        type_code: &str,
+        diff_id: &str,
+    ) -> Result<(), SnapshotError> {
+        let element = &mut self.elements[index];
+        let element_id = element_id(element).to_owned();
+        let Some(Value::Array(entries)) = element.get_mut("type") else {
+            return Err(SnapshotError::TypeNotAllowed {
+                id: diff_id.to_owned(),
+                element: element_id,
+                type_code: type_code.to_owned(),
+            });
+        };
+        entries.retain(|entry| entry.get("code").and_then(Value::as_str) == Some(type_code));
+        if entries.is_empty() {
+            return Err(SnapshotError::TypeNotAllowed {
+                id: diff_id.to_owned(),
+                element: element_id,
+                type_code: type_code.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Inserts the children of the element at `index` (which has none yet), taken from its
+    /// `contentReference` target or from its single type's (or type profile's) snapshot.
+    fn expand(&mut self, index: usize, diff_id: &str) -> Result<(), SnapshotError> {
+        let element = &self.elements[index];
+        let parent_id = element_id(element).to_owned();
+        let parent_path = str_field(element, "path").unwrap_or_default().to_owned();
+        let cannot = |reason: String| SnapshotError::CannotExpand {
+            id: diff_id.to_owned(),
+            element: parent_id.clone(),
+            reason,
+        };
+        let children: Vec<Map<String, Value>> =
+            if let Some(reference) = str_field(element, "contentReference") {
+                let target = reference.rsplit('#').next().unwrap_or(reference);
+                let target = target.to_owned();
+                let copied: Vec<_> = self
+                    .base_elements
+                    .iter()
+                    .filter_map(|e| {
+                        let rest = element_id(e).strip_prefix(&target)?;
+                        (rest.starts_with('.') && !rest.contains(':')).then_some((rest, e))
+                    })
+                    .map(|(rest, e)| {
+                        let path_rest = str_field(e, "path")
+                            .and_then(|p| p.strip_prefix(&target))
+                            .unwrap_or(rest);
+                        rebased(
+                            e,
+                            &format!("{parent_id}{rest}"),
+                            &format!("{parent_path}{path_rest}"),
+                        )
+                    })
+                    .collect();
+                if copied.is_empty() {
+                    return Err(cannot(format!(
+                        "content reference {reference} has no children"
+                    )));
+                }
+                copied
+            } else {
+                let url = single_type_url(element).map_err(&cannot)?;
+                let definition = (self.lookup)(&url)
+                    .ok_or_else(|| cannot(format!("no definition found for {url}")))?;
+                let Some(type_elements) = definition
+                    .pointer("/snapshot/element")
+                    .and_then(Value::as_array)
+                else {
+                    return Err(cannot(format!("{url} has no snapshot")));
+                };
+                let mut type_elements: Vec<Map<String, Value>> = type_elements
+                    .iter()
+                    .filter_map(Value::as_object)
+                    .filter(|e| e.get("path").is_some_and(Value::is_string))
+                    .cloned()
+                    .collect();
+                fill_missing_ids(&mut type_elements);
+                let Some((type_root, type_children)) = type_elements.split_first() else {
+                    return Err(cannot(format!("{url} has an empty snapshot")));
+                };
+                let root_id = element_id(type_root).to_owned();
+                let root_path = str_field(type_root, "path").unwrap_or_default().to_owned();
+                type_children
+                    .iter()
+                    .filter_map(|e| {
+                        let id_rest = element_id(e).strip_prefix(&root_id)?;
+                        let path_rest = str_field(e, "path")?.strip_prefix(&root_path)?;
+                        (id_rest.starts_with('.') && path_rest.starts_with('.')).then(|| {
+                            rebased(
+                                e,
+                                &format!("{parent_id}{id_rest}"),
+                                &format!("{parent_path}{path_rest}"),
+                            )
+                        })
+                    })
+                    .collect()
+            };
+        let at = index + 1;
+        self.elements.splice(at..at, children);
+        Ok(())
+    }
+
+    /// Creates slice `slice` of the element `sliced_id` (a copy of it and its children, or of
+    /// the parent slice for a reslice `a/b`) after the last existing slice; returns its index.
+    fn create_slice(
+        &mut self,
+        sliced_id: &str,
+        slice: &str,
+        diff_id: &str,
+    ) -> Result<usize, SnapshotError> {
+        let source_id = match slice.rsplit_once('/') {
+            Some((parent_slice, _)) => format!("{sliced_id}:{parent_slice}"),
+            None => sliced_id.to_owned(),
+        };
+        let source_index = self
+            .find(&source_id)
+            .ok_or_else(|| SnapshotError::UnknownSlice {
+                id: diff_id.to_owned(),
+                slice: source_id.clone(),
+            })?;
+        let new_id = format!("{sliced_id}:{slice}");
+        let in_subtree = |id: &str, root: &str| {
+            id == root || id.strip_prefix(root).is_some_and(|r| r.starts_with('.'))
+        };
+        let copy: Vec<Map<String, Value>> = self.elements[source_index..]
+            .iter()
+            .take_while(|e| in_subtree(element_id(e), &source_id))
+            .map(|e| {
+                let rest = element_id(e).get(source_id.len()..).unwrap_or_default();
+                let mut element = e.clone();
+                element.insert("id".to_owned(), Value::String(format!("{new_id}{rest}")));
+                element
+            })
+            .collect();
+        let mut copy = copy;
+        if let Some(root) = copy.first_mut() {
+            root.insert("sliceName".to_owned(), Value::String(slice.to_owned()));
+            root.remove("slicing");
+            // Each slice is optional unless the profile says otherwise; inheriting the sliced
+            // element's minimum would make every slice mandatory.
+            root.insert("min".to_owned(), Value::from(0));
+        }
+        // The sliced element's group: itself, its children and all its slices with theirs.
+        let sliced_index = self.find(sliced_id).unwrap_or(source_index);
+        let group_end = self.elements[sliced_index..]
+            .iter()
+            .take_while(|e| {
+                let id = element_id(e);
+                id.strip_prefix(sliced_id)
+                    .is_some_and(|r| r.is_empty() || r.starts_with('.') || r.starts_with(':'))
+            })
+            .count()
+            + sliced_index;
+        self.elements.splice(group_end..group_end, copy);
+        Ok(group_end)
+    }
+}
+
+/// Merges a differential element's properties into a snapshot element.
+fn merge(target: &mut Map<String, Value>, diff: &Map<String, Value>) {
+    for (key, value) in diff {
+        match key.as_str() {
+            // The snapshot keeps its own id and path (a renamed choice stays `value[x]`).
+            "id" | "path" => {}
+            "constraint" => with_array(target, key, |entries| {
+                for constraint in value.as_array().into_iter().flatten() {
+                    let key = constraint.get("key");
+                    match entries
+                        .iter_mut()
+                        .find(|existing| key.is_some() && existing.get("key") == key)
+                    {
+                        Some(existing) => *existing = constraint.clone(),
+                        None => entries.push(constraint.clone()),
+                    }
+                }
+            }),
+            "condition" | "alias" | "mapping" => with_array(target, key, |entries| {
+                for item in value.as_array().into_iter().flatten() {
+                    if !entries.contains(item) {
+                        entries.push(item.clone());
+                    }
+                }
+            }),
+            "binding" => match (target.get_mut(key), value) {
+                (Some(Value::Object(existing)), Value::Object(update)) => {
+                    for (binding_key, binding_value) in update {
+                        existing.insert(binding_key.clone(), binding_value.clone());
+                    }
+                }
+                _ => {
+                    target.insert(key.clone(), value.clone());
+                }
+            },
+            _ => {
+                // At most one fixed[x] and one pattern[x]: a new one replaces any other type's.
+                for prefix in ["fixed", "pattern", "minValue", "maxValue", "defaultValue"] {
+                    if key.starts_with(prefix) {
+                        target.retain(|existing, _| !existing.starts_with(prefix));
+                    }
+                }
+                target.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// Runs `update` on the array under `key`, created (or made an array) if needed.
+fn with_array(target: &mut Map<String, Value>, key: &str, update: impl FnOnce(&mut Vec<Value>)) {
+    if !target.get(key).is_some_and(Value::is_array) {
+        target.insert(key.to_owned(), Value::Array(Vec::new()));
+    }
+    if let Some(Value::Array(entries)) = target.get_mut(key) {
+        update(entries);
+    }
+}
+
+/// The URL of the definition that gives an element's children: its single type's single
+/// profile, or the type's own definition.
+fn single_type_url(element: &Map<String, Value>) -> Result<String, String> {
+    let entries = element
+        .get("type")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let [entry] = entries else {
+        return Err(format!(
+            "it has {} types; constrain it to one type first",
+            entries.len()
+        ));
+    };
+    let profiles = entry
+        .get("profile")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    match profiles {
+        [] => {}
+        [profile] => {
+            return profile
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| "its type profile is not a string".to_owned())
+        }
+        _ => return Err("its type has several profiles".to_owned()),
+    }
+    let code = entry
+        .get("code")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "its type has no code".to_owned())?;
+    Ok(if code.contains(':') {
+        code.to_owned()
+    } else {
+        format!("http://hl7.org/fhir/StructureDefinition/{code}")
+    })
+}
+
+/// A copy of `element` with a new id and path.
+fn rebased(element: &Map<String, Value>, id: &str, path: &str) -> Map<String, Value> {
+    let mut copy = element.clone();
+    copy.insert("id".to_owned(), Value::String(id.to_owned()));
+    copy.insert("path".to_owned(), Value::String(path.to_owned()));
+    copy
+}
+
+/// Gives every element without an `id` one computed from its path: the id of the closest
+/// element above whose path is a prefix of it, plus the rest of the path, plus `:sliceName`.
+fn fill_missing_ids(elements: &mut [Map<String, Value>]) {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for element in elements.iter_mut() {
+        let path = str_field(element, "path").unwrap_or_default().to_owned();
+        if !element.get("id").is_some_and(Value::is_string) {
+            let parent = seen.iter().rev().find(|(seen_path, _)| {
+                path.strip_prefix(seen_path.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            });
+            let mut id = match parent {
+                Some((parent_path, parent_id)) => {
+                    format!("{parent_id}{}", &path[parent_path.len()..])
+                }
+                None => path.clone(),
+            };
+            if let Some(slice) = str_field(element, "sliceName") {
+                id = format!("{id}:{slice}");
+            }
+            element.insert("id".to_owned(), Value::String(id));
+        }
+        seen.push((path, element_id(element).to_owned()));
+    }
+}
+
+/// An id's segments as (name, slice): `a.b:s.c` → (a, None), (b, Some(s)), (c, None).
+fn split_id(id: &str) -> Vec<(String, Option<String>)> {
+    id.split('.')
+        .map(|segment| match segment.split_once(':') {
+            Some((name, slice)) => (name.to_owned(), Some(slice.to_owned())),
+            None => (segment.to_owned(), None),
+        })
+        .collect()
+}
+
+fn element_id(element: &Map<String, Value>) -> &str {
+    str_field(element, "id").unwrap_or_default()
+}
+
+fn str_field<'m>(element: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
+    element.get(key).and_then(Value::as_str)
+}
+
+fn types(element: &Map<String, Value>) -> Vec<&str> {
+    element
+        .get("type")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("code").and_then(Value::as_str))
+        .collect()
+}
+
+fn upper_first(code: &str) -> String {
+    let mut chars = code.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    use serde_json::json;
+
+    use super::*;
+
+    const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
+
+    /// The R4 definitions package's folder, when present (`TSUNAGI_FIXTURE_CACHE` or `~/.cache`).
+    pub(crate) fn r4_package() -> Option<PathBuf> {
+        let root = std::env::var_os("TSUNAGI_FIXTURE_CACHE")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cache")))?;
+        let package = root.join("tsunagi-fixtures/hl7.fhir.r4.examples-4.0.1/package");
+        package.is_dir().then_some(package)
+    }
+
+    fn running_in_ci() -> bool {
+        std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+    }
+
+    /// The package's StructureDefinitions by url, or None (after the SKIPPED note) if absent.
+    pub(crate) fn r4_definitions() -> Option<HashMap<String, Arc<Value>>> {
+        let Some(package) = r4_package() else {
+            assert!(
+                !running_in_ci(),
+                "CI is set and the R4 package folder is missing"
+            );
+            println!("SKIPPED: the R4 package folder (tsunagi-fixtures) is absent");
+            return None;
+        };
+        let mut definitions = HashMap::new();
+        for entry in std::fs::read_dir(&package).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("StructureDefinition-") && name.ends_with(".json") {
+                let sd: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                let url = sd["url"].as_str().unwrap().to_owned();
+                definitions.insert(url, Arc::new(sd));
+            }
+        }
+        Some(definitions)
+    }
+
+    /// Types as "code|profile…|targetProfile…", for comparison.
+    fn type_summary(element: &Value) -> Vec<String> {
+        element["type"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                let mut parts = vec![entry["code"].as_str().unwrap_or("").to_owned()];
+                for key in ["profile", "targetProfile"] {
+                    for url in entry[key].as_array().into_iter().flatten() {
+                        parts.push(format!("{key}={}", url.as_str().unwrap_or("")));
+                    }
+                }
+                parts.join("|")
+            })
+            .collect()
+    }
+
+    /// What the comparison looks at: min, max, types, fixed/pattern, binding, slicing.
+    fn summary(element: &Value) -> Value {
+        let mut fixed = Map::new();
+        for (key, value) in element.as_object().unwrap() {
+            if key.starts_with("fixed") || key.starts_with("pattern") {
+                fixed.insert(key.clone(), value.clone());
+            }
+        }
+        json!({
+            "min": element["min"],
+            "max": element["max"],
+            "type": type_summary(element),
+            "fixed": fixed,
+            "sliceName": element["sliceName"],
+            "binding": [element["binding"]["strength"], element["binding"]["valueSet"]],
+            "slicing": [element["slicing"]["discriminator"], element["slicing"]["rules"]],
+        })
+    }
+
+    /// The official snapshot with the 4.0.1 publisher's type slices for renamed choices
+    /// (`value[x]:valueQuantity`) folded into the choice element, the form we generate: a
+    /// renamed choice constrains `value[x]` itself to that type.
+    fn official_normalised(sd: &Value) -> Vec<(String, Value)> {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        for element in sd["snapshot"]["element"].as_array().unwrap() {
+            let id = element["id"].as_str().unwrap();
+            let mut normalised = id.to_owned();
+            let mut element_summary = summary(element);
+            if let Some((choice, rest)) = id.split_once("[x]:") {
+                let stem = choice.rsplit('.').next().unwrap();
+                let (slice, tail) = rest.split_once('.').map_or((rest, ""), |(s, t)| (s, t));
+                if slice.starts_with(stem) {
+                    normalised = format!("{choice}[x]");
+                    element_summary["sliceName"] = Value::Null;
+                    if !tail.is_empty() {
+                        normalised = format!("{normalised}.{tail}");
+                    }
+                }
+            }
+            match out.iter_mut().find(|(seen, _)| *seen == normalised) {
+                Some(existing) => existing.1 = element_summary,
+                None => out.push((normalised, element_summary)),
+            }
+        }
+        out
+    }
+
+    fn generated_summary(sd: &Value) -> Vec<(String, Value)> {
+        sd["snapshot"]["element"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|element| {
+                let mut element_summary = summary(element);
+                let id = element["id"].as_str().unwrap().to_owned();
+                // Type slices are folded in the official form too (see official_normalised).
+                if id.ends_with("[x]") {
+                    element_summary["sliceName"] = Value::Null;
+                }
+                (id, element_summary)
+            })
+            .collect()
+    }
+
+    fn assert_matches_official(definitions: &HashMap<String, Arc<Value>>, name: &str) {
+        let official = &definitions[&format!("{CORE}{name}")];
+        let base = &definitions[official["baseDefinition"].as_str().unwrap()];
+        let mut without_snapshot = (**official).clone();
+        without_snapshot.as_object_mut().unwrap().remove("snapshot");
+        let lookup = |url: &str| definitions.get(url).cloned();
+        let generated = generate_snapshot(&without_snapshot, base, &lookup).unwrap();
+        let expected = official_normalised(official);
+        let got = generated_summary(&generated);
+        let expected_ids: Vec<&str> = expected.iter().map(|(id, _)| id.as_str()).collect();
+        let got_ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(got_ids, expected_ids, "{name}: element ids");
+        for ((id, got), (_, expected)) in got.iter().zip(&expected) {
+            assert_eq!(got, expected, "{name}: element {id}");
+        }
+    }
+
+    #[test]
+    fn r4_core_profiles_match_their_official_snapshots() {
+        let Some(definitions) = r4_definitions() else {
+            return;
+        };
+        for name in [
+            "vitalsigns",
+            "bodyweight",
+            "bp",
+            "iso21090-EN-representation",
+            "patient-religion",
+        ] {
+            assert_matches_official(&definitions, name);
+        }
+    }
+
+    fn element(id: &str, extra: Value) -> Value {
+        let path: String = id
+            .split('.')
+            .map(|segment| segment.split(':').next().unwrap_or(segment))
+            .collect::<Vec<_>>()
+            .join(".");
+        let mut element = json!({"id": id, "path": path});
+        for (key, value) in extra.as_object().unwrap() {
+            element[key] = value.clone();
+        }
+        element
+    }
+
+    /// A tiny base: `Thing` with a repeating `code` (Coding) and a choice `value[x]`.
+    fn thing_base() -> Value {
+        json!({"url": "urn:test:Thing", "snapshot": {"element": [
+            element("Thing", json!({"min": 0, "max": "*"})),
+            element("Thing.code", json!({"min": 0, "max": "*", "type": [{"code": "Coding"}]})),
+            element("Thing.value[x]", json!({"min": 0, "max": "1",
+                "type": [{"code": "Quantity"}, {"code": "string"}]})),
+            element("Thing.note", json!({"min": 0, "max": "1", "type": [{"code": "string"}]})),
+        ]}})
+    }
+
+    fn coding_definition() -> Arc<Value> {
+        Arc::new(
+            json!({"url": format!("{CORE}Coding"), "snapshot": {"element": [
+                element("Coding", json!({"min": 0, "max": "*"})),
+                element("Coding.system", json!({"min": 0, "max": "1", "type": [{"code": "uri"}]})),
+                element("Coding.code", json!({"min": 0, "max": "1", "type": [{"code": "code"}]})),
+            ]}}),
+        )
+    }
+
+    fn profile(elements: Vec<Value>) -> Value {
+        json!({"resourceType": "StructureDefinition", "differential": {"element": elements}})
+    }
+
+    fn ids(sd: &Value) -> Vec<&str> {
+        sd["snapshot"]["element"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap())
+            .collect()
+    }
+
+    fn by_id<'v>(sd: &'v Value, id: &str) -> &'v Value {
+        sd["snapshot"]["element"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    }
+
+    fn coding_lookup(url: &str) -> Option<Arc<Value>> {
+        (url == format!("{CORE}Coding")).then(coding_definition)
+    }
+
+    #[test]
+    fn new_slices_go_after_the_last_slice_with_expanded_children() {
+        let differential = profile(vec![
+            element(
+                "Thing.code",
+                json!({"slicing": {"discriminator":
+                [{"type": "value", "path": "system"}], "rules": "open"}, "min": 1}),
+            ),
+            element(
+                "Thing.code:first",
+                json!({"sliceName": "first", "max": "1"}),
+            ),
+            element(
+                "Thing.code:first.system",
+                json!({"min": 1, "fixedUri": "urn:a"}),
+            ),
+            element("Thing.code:second", json!({"sliceName": "second"})),
+            // No id: computed from the path under the slice above.
+            json!({"path": "Thing.code.code", "min": 1}),
+        ]);
+        let sd = generate_snapshot(&differential, &thing_base(), &coding_lookup).unwrap();
+        assert_eq!(
+            ids(&sd),
+            [
+                "Thing",
+                // The sliced element itself is not expanded (as the R4 publisher does).
+                "Thing.code",
+                "Thing.code:first",
+                "Thing.code:first.system",
+                "Thing.code:first.code",
+                "Thing.code:second",
+                "Thing.code:second.system",
+                "Thing.code:second.code",
+                "Thing.value[x]",
+                "Thing.note",
+            ]
+        );
+        let first = by_id(&sd, "Thing.code:first");
+        assert_eq!(
+            (first["min"].clone(), first["max"].clone()),
+            (json!(0), json!("1"))
+        );
+        assert!(first.get("slicing").is_none());
+        assert_eq!(by_id(&sd, "Thing.code")["min"], 1);
+        assert_eq!(by_id(&sd, "Thing.code:first.system")["fixedUri"], "urn:a");
+        assert_eq!(
+            by_id(&sd, "Thing.code:first.system")["path"],
+            "Thing.code.system"
+        );
+        assert_eq!(by_id(&sd, "Thing.code:second.code")["min"], 1);
+    }
+
+    #[test]
+    fn a_child_of_an_unexpanded_element_is_reached_through_its_type() {
+        let differential = profile(vec![element("Thing.code.system", json!({"min": 1}))]);
+        let sd = generate_snapshot(&differential, &thing_base(), &coding_lookup).unwrap();
+        let system = by_id(&sd, "Thing.code.system");
+        assert_eq!(system["min"], 1);
+        assert_eq!(system["path"], "Thing.code.system");
+        assert_eq!(ids(&sd)[2..4], ["Thing.code.system", "Thing.code.code"]);
+    }
+
+    #[test]
+    fn a_type_profile_is_expanded_instead_of_the_type() {
+        let profiled = Arc::new(json!({"url": "urn:test:MyCoding", "snapshot": {"element": [
+            element("Coding", json!({})),
+            element("Coding.system", json!({"min": 1, "max": "1", "type": [{"code": "uri"}]})),
+            element("Coding.extension", json!({"max": "*"})),
+            element("Coding.extension:flag", json!({"sliceName": "flag", "max": "1"})),
+        ]}}));
+        let differential = profile(vec![
+            element(
+                "Thing.code",
+                json!({"type": [{"code": "Coding",
+                "profile": ["urn:test:MyCoding"]}]}),
+            ),
+            element("Thing.code.extension:flag", json!({"min": 1})),
+        ]);
+        let lookup = |url: &str| (url == "urn:test:MyCoding").then(|| profiled.clone());
+        let sd = generate_snapshot(&differential, &thing_base(), &lookup).unwrap();
+        assert_eq!(by_id(&sd, "Thing.code.system")["min"], 1);
+        assert_eq!(by_id(&sd, "Thing.code.extension:flag")["min"], 1);
+    }
+
+    #[test]
+    fn a_renamed_choice_narrows_the_type_and_keeps_the_choice_id() {
+        let differential = profile(vec![
+            json!({"id": "Thing.valueString", "path": "Thing.valueString", "maxLength": 10}),
+            element(
+                "Thing.note",
+                json!({"constraint": [{"key": "t-1", "severity": "error"}]}),
+            ),
+        ]);
+        let base = thing_base();
+        let sd = generate_snapshot(&differential, &base, &coding_lookup).unwrap();
+        let value = by_id(&sd, "Thing.value[x]");
+        assert_eq!(value["type"], json!([{"code": "string"}]));
+        assert_eq!(value["path"], "Thing.value[x]");
+        assert_eq!(value["maxLength"], 10);
+        assert_eq!(by_id(&sd, "Thing.note")["constraint"][0]["key"], "t-1");
+        assert_eq!(ids(&sd).len(), 4);
+    }
+
+    #[test]
+    fn constraints_are_added_to_the_base_ones() {
+        let mut base = thing_base();
+        base["snapshot"]["element"][3]["constraint"] = json!([{"key": "ele-1"}]);
+        let differential = profile(vec![element(
+            "Thing.note",
+            json!({"constraint": [{"key": "t-1"}], "mustSupport": true}),
+        )]);
+        let sd = generate_snapshot(&differential, &base, &coding_lookup).unwrap();
+        let note = by_id(&sd, "Thing.note");
+        assert_eq!(
+            note["constraint"],
+            json!([{"key": "ele-1"}, {"key": "t-1"}])
+        );
+        assert_eq!(note["mustSupport"], true);
+    }
+
+    #[test]
+    fn bad_differentials_are_errors_not_panics() {
+        let base = thing_base();
+        let run =
+            |elements: Vec<Value>| generate_snapshot(&profile(elements), &base, &coding_lookup);
+        assert!(matches!(
+            run(vec![element("Thing.nothing", json!({}))]),
+            Err(SnapshotError::UnknownPath { path, .. }) if path == "Thing.nothing"
+        ));
+        assert!(matches!(
+            run(vec![element("Other.code", json!({}))]),
+            Err(SnapshotError::UnknownPath { .. })
+        ));
+        assert!(matches!(
+            run(vec![element("Thing.code:nope.system", json!({}))]),
+            Err(SnapshotError::UnknownSlice { slice, .. }) if slice == "nope"
+        ));
+        assert!(matches!(
+            run(vec![element("Thing.value[x].value", json!({}))]),
+            Err(SnapshotError::CannotExpand { element, .. }) if element == "Thing.value[x]"
+        ));
+        assert!(matches!(
+            run(vec![element("Thing.valueBoolean", json!({}))]),
+            Err(SnapshotError::TypeNotAllowed { .. })
+        ));
+        // Quantity has no definition in this lookup.
+        assert!(matches!(
+            run(vec![element("Thing.valueQuantity.value", json!({}))]),
+            Err(SnapshotError::CannotExpand { .. })
+        ));
+        assert!(matches!(
+            run(vec![json!(3)]),
+            Err(SnapshotError::MalformedElement { index: 0 })
+        ));
+        assert!(matches!(
+            generate_snapshot(&json!({}), &base, &coding_lookup),
+            Err(SnapshotError::NoDifferential)
+        ));
+        assert!(matches!(
+            generate_snapshot(&profile(vec![]), &json!({}), &coding_lookup),
+            Err(SnapshotError::BaseWithoutSnapshot { .. })
+        ));
+        for odd in [
+            "",
+            ".",
+            "Thing..code",
+            "Thing.code:",
+            "Thing.:x",
+            "Thing.code:a/b.system",
+        ] {
+            let _ = run(vec![json!({"id": odd, "path": odd, "sliceName": "x"})]);
+        }
+    }
+}
