@@ -445,7 +445,8 @@ impl Builder<'_, '_> {
 fn merge(target: &mut Map<String, Value>, diff: &Map<String, Value>) {
     for (key, value) in diff {
         match key.as_str() {
-            // The snapshot keeps its own id and path (a renamed choice stays `value[x]`).
+            // The snapshot keeps its own id and path (a renamed choice stays `value[x]`). Other
+            // keys, `binding` included, replace the base's as a whole.
             "id" | "path" => {}
             "constraint" => with_array(target, key, |entries| {
                 for constraint in value.as_array().into_iter().flatten() {
@@ -466,16 +467,6 @@ fn merge(target: &mut Map<String, Value>, diff: &Map<String, Value>) {
                     }
                 }
             }),
-            "binding" => match (target.get_mut(key), value) {
-                (Some(Value::Object(existing)), Value::Object(update)) => {
-                    for (binding_key, binding_value) in update {
-                        existing.insert(binding_key.clone(), binding_value.clone());
-                    }
-                }
-                _ => {
-                    target.insert(key.clone(), value.clone());
-                }
-            },
             _ => {
                 // At most one fixed[x] and one pattern[x]: a new one replaces any other type's.
                 for prefix in ["fixed", "pattern", "minValue", "maxValue", "defaultValue"] {
@@ -1003,5 +994,275 @@ mod tests {
         ] {
             let _ = run(vec![json!({"id": odd, "path": odd, "sliceName": "x"})]);
         }
+    }
+
+    /// The folder of our JP Core subset package.
+    fn jp_core_subset() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("packages/jp-core-subset/package")
+    }
+
+    /// Every resource file of the JP Core subset, parsed.
+    fn jp_core_resources() -> Vec<(String, Value)> {
+        let mut resources = Vec::new();
+        for entry in std::fs::read_dir(jp_core_subset()).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".json") && name != "package.json" {
+                let value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                resources.push((name, value));
+            }
+        }
+        resources.sort_by(|a, b| a.0.cmp(&b.0));
+        resources
+    }
+
+    #[test]
+    fn jp_core_subset_files_are_well_formed_r4_resources() {
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(jp_core_subset().join("package.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["name"], "tsunagi.jp-core-subset");
+        assert_eq!(manifest["dependencies"]["hl7.fhir.r4.core"], "4.0.1");
+        let resources = jp_core_resources();
+        assert_eq!(resources.len(), 13);
+        for (name, resource) in resources {
+            crate::Resource::from_value(resource.clone())
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+            let url = resource["url"].as_str().unwrap();
+            assert!(url.starts_with("http://jpfhir.jp/fhir/core/"), "{name}");
+            if resource["resourceType"] != "StructureDefinition" {
+                continue;
+            }
+            assert!(resource.get("snapshot").is_none(), "{name}");
+            assert_eq!(resource["derivation"], "constraint", "{name}");
+            assert_eq!(resource["version"], "1.2.0", "{name}");
+            for element in resource["differential"]["element"].as_array().unwrap() {
+                let id = element["id"].as_str().unwrap();
+                let path: Vec<&str> = id
+                    .split('.')
+                    .map(|segment| segment.split(':').next().unwrap())
+                    .collect();
+                assert_eq!(element["path"], path.join("."), "{name}: {id}");
+                for discriminator in element["slicing"]["discriminator"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        ["value", "pattern", "exists", "type", "profile"]
+                            .contains(&discriminator["type"].as_str().unwrap()),
+                        "{name}: {id}"
+                    );
+                    assert!(!discriminator["path"].as_str().unwrap().is_empty());
+                }
+            }
+        }
+    }
+
+    /// Snapshots of the subset's profiles, each generated on its base (R4 core or one of ours).
+    fn jp_core_snapshots(r4: &HashMap<String, Arc<Value>>) -> HashMap<String, Value> {
+        let mut pending: Vec<Value> = jp_core_resources()
+            .into_iter()
+            .map(|(_, resource)| resource)
+            .filter(|resource| resource["resourceType"] == "StructureDefinition")
+            .collect();
+        let mut generated: HashMap<String, Arc<Value>> = HashMap::new();
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut waiting = Vec::new();
+            for profile in pending {
+                let lookup =
+                    |url: &str| generated.get(url).cloned().or_else(|| r4.get(url).cloned());
+                let base_url = profile["baseDefinition"].as_str().unwrap();
+                // JP_HumanName is expanded for the profiles that use it, so it goes first.
+                let needs_human_name = profile["differential"].to_string().contains("JP_HumanName");
+                let human_name_missing = needs_human_name
+                    && !generated.contains_key(&format!(
+                        "{}JP_HumanName",
+                        "http://jpfhir.jp/fhir/core/StructureDefinition/"
+                    ));
+                match lookup(base_url) {
+                    Some(base) if !human_name_missing => {
+                        let sd = generate_snapshot(&profile, &base, &lookup)
+                            .unwrap_or_else(|error| panic!("{}: {error}", profile["name"]));
+                        let url = sd["url"].as_str().unwrap().to_owned();
+                        generated.insert(url, Arc::new(sd));
+                    }
+                    _ => waiting.push(profile),
+                }
+            }
+            assert!(waiting.len() < before, "bases never became available");
+            pending = waiting;
+        }
+        generated
+            .into_iter()
+            .map(|(url, sd)| {
+                let name = url.rsplit('/').next().unwrap().to_owned();
+                (name, (*sd).clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn jp_core_subset_snapshots_carry_their_constraints() {
+        let Some(r4) = r4_definitions() else {
+            return;
+        };
+        let snapshots = jp_core_snapshots(&r4);
+        assert_eq!(snapshots.len(), 9);
+        for (name, sd) in &snapshots {
+            // Every differential property is in the snapshot element of the same id.
+            for diff in sd["differential"]["element"].as_array().unwrap() {
+                let id = diff["id"].as_str().unwrap();
+                let element = by_id(sd, id);
+                for (key, value) in diff.as_object().unwrap() {
+                    assert_eq!(&element[key], value, "{name}: {id}.{key}");
+                }
+            }
+            // Every slice of a value/pattern discriminator fixes the discriminated value.
+            for sliced in sd["snapshot"]["element"].as_array().unwrap() {
+                let Some(discriminators) = sliced["slicing"]["discriminator"].as_array() else {
+                    continue;
+                };
+                let sliced_id = sliced["id"].as_str().unwrap();
+                let slices = sd["snapshot"]["element"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| {
+                        e["id"]
+                            .as_str()
+                            .unwrap()
+                            .strip_prefix(sliced_id)
+                            .is_some_and(|rest| rest.starts_with(':') && !rest.contains('.'))
+                    });
+                for slice in slices {
+                    let slice_id = slice["id"].as_str().unwrap();
+                    for discriminator in discriminators {
+                        let path = discriminator["path"].as_str().unwrap();
+                        // An extension slice's url is fixed by its profile.
+                        if path == "url" && slice["type"][0]["profile"].is_array() {
+                            continue;
+                        }
+                        let target = if path == "$this" {
+                            slice
+                        } else {
+                            by_id(sd, &format!("{slice_id}.{path}"))
+                        };
+                        let fixes = target
+                            .as_object()
+                            .unwrap()
+                            .keys()
+                            .any(|key| key.starts_with("fixed") || key.starts_with("pattern"));
+                        assert!(fixes, "{name}: {slice_id} does not fix {path}");
+                    }
+                }
+            }
+        }
+
+        let patient = &snapshots["JP_Patient"];
+        assert_eq!(by_id(patient, "Patient.identifier")["min"], 1);
+        assert_eq!(by_id(patient, "Patient.identifier.value")["min"], 1);
+        assert_eq!(
+            by_id(patient, "Patient.identifier.value")["path"],
+            "Patient.identifier.value"
+        );
+        assert_eq!(
+            by_id(patient, "Patient.name")["type"][0]["profile"][0],
+            "http://jpfhir.jp/fhir/core/StructureDefinition/JP_HumanName"
+        );
+        assert_eq!(by_id(patient, "Patient.extension:race")["max"], "*");
+
+        let radiology = &snapshots["JP_DiagnosticReport_Radiology"];
+        // Inherited from JP_DiagnosticReport_Common.
+        assert_eq!(
+            by_id(radiology, "DiagnosticReport.code")["binding"]["strength"],
+            "preferred"
+        );
+        let first = by_id(radiology, "DiagnosticReport.category:first");
+        assert_eq!((&first["min"], &first["max"]), (&json!(1), &json!("1")));
+        assert_eq!(
+            first["patternCodeableConcept"]["coding"][0]["code"],
+            "LP29684-5"
+        );
+        let ids = ids(radiology);
+        let position = |id: &str| ids.iter().position(|seen| *seen == id).unwrap();
+        assert!(
+            position("DiagnosticReport.category:first")
+                < position("DiagnosticReport.category:second")
+        );
+        assert!(position("DiagnosticReport.category:second") < position("DiagnosticReport.code"));
+        assert_eq!(
+            by_id(
+                radiology,
+                "DiagnosticReport.code.coding:radiologyReportCode"
+            )["patternCoding"]["code"],
+            "18748-4"
+        );
+        assert_eq!(
+            by_id(radiology, "DiagnosticReport.effective[x]")["type"],
+            json!([{"code": "dateTime"}])
+        );
+
+        let study = &snapshots["JP_ImagingStudy_Radiology"];
+        assert_eq!(
+            by_id(study, "ImagingStudy.series.modality")["binding"]["strength"],
+            "required"
+        );
+        assert_eq!(
+            by_id(study, "ImagingStudy.series.instance.sopClass")["mustSupport"],
+            true
+        );
+
+        let order = &snapshots["JP_ServiceRequest_Common"];
+        assert_eq!(
+            by_id(order, "ServiceRequest.meta.lastUpdated")["mustSupport"],
+            true
+        );
+
+        let organization = &snapshots["JP_Organization"];
+        assert_eq!(
+            by_id(organization, "Organization.identifier:insurerNumber.system")["fixedUri"],
+            "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber"
+        );
+        let practitioner = &snapshots["JP_Practitioner"];
+        assert_eq!(
+            by_id(
+                practitioner,
+                "Practitioner.qualification:medicalRegistrationNumber.identifier.system"
+            )["path"],
+            "Practitioner.qualification.identifier.system"
+        );
+        let human_name = &snapshots["JP_HumanName"];
+        assert_eq!(
+            by_id(human_name, "HumanName.extension:representation")["max"],
+            "1"
+        );
+        assert_eq!(
+            by_id(
+                &snapshots["JP_Observation_Common"],
+                "Observation.category:first"
+            )["min"],
+            1
+        );
+
+        // A profile on JP_Patient reaches into names through the JP_HumanName profile.
+        let generated: HashMap<String, Arc<Value>> = snapshots
+            .values()
+            .map(|sd| (sd["url"].as_str().unwrap().to_owned(), Arc::new(sd.clone())))
+            .collect();
+        let lookup = |url: &str| generated.get(url).cloned().or_else(|| r4.get(url).cloned());
+        let derived = profile(vec![element(
+            "Patient.name.extension:representation",
+            json!({"min": 1}),
+        )]);
+        let sd = generate_snapshot(&derived, patient, &lookup).unwrap();
+        let representation = by_id(&sd, "Patient.name.extension:representation");
+        assert_eq!(representation["min"], 1);
+        assert_eq!(
+            representation["type"][0]["profile"][0],
+            "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
+        );
+        assert_eq!(representation["path"], "Patient.name.extension");
     }
 }
