@@ -4,8 +4,9 @@
 //! has accepted in strict mode — and parses or writes them through the small, non-generic
 //! functions here. The crate also guards what fhirbolt does not: input size, nesting depth and
 //! XML DOCTYPE/ENTITY declarations. It also holds the R4 type model ([`model`]), the FHIRPath engine
-//! ([`fhirpath`]) and the search definitions and index extraction ([`search`]); FHIR packages
-//! and profile validation come later. It does no IO and never panics on input.
+//! ([`fhirpath`]), the search definitions and index extraction ([`search`]) and snapshot
+//! generation for FHIR package profiles ([`package`]); profile validation comes later. It does no
+//! IO and never panics on input.
 #![forbid(unsafe_code)]
 
 mod codec;
