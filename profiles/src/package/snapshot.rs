@@ -238,7 +238,7 @@ impl Builder<'_, '_> {
                 let slice_id = format!("{child_id}:{slice}");
                 index = match self.find(&slice_id) {
                     Some(index) => index,
-                    None if is_last && slice_name == Some(slice.as_str()) => {
+                    None if is_last && slice_name == Some(*slice) => {
                         let created = self.create_slice(&child_id, slice, diff_id)?;
                         self.narrow_type_slice(created, &child_id, slice);
                         created
@@ -246,7 +246,7 @@ impl Builder<'_, '_> {
                     None => {
                         return Err(SnapshotError::UnknownSlice {
                             id: diff_id.to_owned(),
-                            slice: slice.clone(),
+                            slice: (*slice).to_owned(),
                         })
                     }
                 };
@@ -592,13 +592,18 @@ fn rebased(element: &Map<String, Value>, id: &str, path: &str) -> Map<String, Va
     copy
 }
 
-/// Gives every element without an `id` one computed from its path: the id of the closest
-/// element above whose path is a prefix of it, plus the rest of the path, plus `:sliceName`.
+/// Gives every element without an `id` (or with one that does not spell its path) one computed
+/// from its path: the id of the closest element above whose path is a prefix of it, plus the
+/// rest of the path, plus `:sliceName`.
 fn fill_missing_ids(elements: &mut [Map<String, Value>]) {
     let mut seen: Vec<(String, String)> = Vec::new();
     for element in elements.iter_mut() {
         let path = str_field(element, "path").unwrap_or_default().to_owned();
-        if !element.get("id").is_some_and(Value::is_string) {
+        let id_spells_path = str_field(element, "id").is_some_and(|id| {
+            let segments: Vec<&str> = split_id(id).into_iter().map(|(name, _)| name).collect();
+            segments.join(".") == path
+        });
+        if !id_spells_path {
             let parent = seen.iter().rev().find(|(seen_path, _)| {
                 path.strip_prefix(seen_path.as_str())
                     .is_some_and(|rest| rest.starts_with('.'))
@@ -619,11 +624,11 @@ fn fill_missing_ids(elements: &mut [Map<String, Value>]) {
 }
 
 /// An id's segments as (name, slice): `a.b:s.c` → (a, None), (b, Some(s)), (c, None).
-fn split_id(id: &str) -> Vec<(String, Option<String>)> {
+fn split_id(id: &str) -> Vec<(&str, Option<&str>)> {
     id.split('.')
         .map(|segment| match segment.split_once(':') {
-            Some((name, slice)) => (name.to_owned(), Some(slice.to_owned())),
-            None => (segment.to_owned(), None),
+            Some((name, slice)) => (name, Some(slice)),
+            None => (segment, None),
         })
         .collect()
 }
@@ -1067,6 +1072,41 @@ mod tests {
             2
         );
         assert!(by_id(&sd, "Thing.value[x]").get("maxLength").is_none());
+    }
+
+    #[test]
+    fn a_content_reference_is_expanded_from_the_referenced_element() {
+        let base = json!({"url": "urn:test:Tree", "snapshot": {"element": [
+            element("Tree", json!({})),
+            element("Tree.node", json!({"type": [{"code": "BackboneElement"}]})),
+            element("Tree.node.label", json!({"min": 0, "type": [{"code": "string"}]})),
+            element("Tree.node.child", json!({"contentReference": "#Tree.node"})),
+        ]}});
+        let differential = profile(vec![element("Tree.node.child.label", json!({"min": 1}))]);
+        let sd = generate_snapshot(&differential, &base, &coding_lookup).unwrap();
+        assert_eq!(
+            ids(&sd),
+            [
+                "Tree",
+                "Tree.node",
+                "Tree.node.label",
+                "Tree.node.child",
+                "Tree.node.child.label",
+                "Tree.node.child.child",
+            ]
+        );
+        assert_eq!(by_id(&sd, "Tree.node.child.label")["min"], 1);
+        assert_eq!(by_id(&sd, "Tree.node.label")["min"], 0);
+    }
+
+    #[test]
+    fn an_id_that_does_not_spell_the_path_is_recomputed_from_the_path() {
+        let differential = profile(vec![
+            json!({"id": "Thing.code:s", "path": "Thing.code", "sliceName": "s"}),
+            json!({"id": "wrong", "path": "Thing.code.system", "min": 1}),
+        ]);
+        let sd = generate_snapshot(&differential, &thing_base(), &coding_lookup).unwrap();
+        assert_eq!(by_id(&sd, "Thing.code:s.system")["min"], 1);
     }
 
     #[test]
