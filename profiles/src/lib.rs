@@ -5,7 +5,9 @@
 //! functions here. The crate also guards what fhirbolt does not: input size, nesting depth and
 //! XML DOCTYPE/ENTITY declarations. It also holds the R4 type model ([`model`]), the FHIRPath engine
 //! ([`fhirpath`]) and the search definitions and index extraction ([`search`]); FHIR packages
-//! ([`package`]) and profile validation ([`validate`]). It does no IO and never panics on input.
+//! ([`package`]: the built-in R4 core, NPM packages read from a directory, snapshot generation)
+//! and profile validation ([`validate`]). It reads files only when asked to load a package, and
+//! never panics on input.
 #![forbid(unsafe_code)]
 
 mod codec;
