@@ -103,7 +103,7 @@ impl Index {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_url.values().map(Vec::len).sum()
     }
 }
@@ -152,7 +152,7 @@ impl Default for Registry {
 }
 
 impl Registry {
-    /// A registry holding the built-in R4 core definitions only.
+    /// A registry holding the built-in definitions: R4 core and Tsunagi's JP Core subset.
     pub fn new() -> Registry {
         Registry {
             loaded: Index::default(),
@@ -275,6 +275,14 @@ impl Registry {
         let (url, version) = split_canonical(canonical);
         self.loaded
             .get(res_type, url, version)
+            .or_else(|| {
+                // The official JP Core, when loaded, stands in for Tsunagi's subset.
+                if self.has_package(builtin::JP_CORE_PACKAGE) {
+                    None
+                } else {
+                    builtin::jp_core_subset().get(res_type, url, version)
+                }
+            })
             .or_else(|| builtin::r4_core().get(res_type, url, version))
     }
 

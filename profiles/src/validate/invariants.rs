@@ -75,7 +75,10 @@ fn ext_1(occurrence: Occurrence<'_>) -> bool {
         return true;
     };
     let has_extensions = object.contains_key("extension");
-    let has_value = object.keys().any(|key| key.starts_with("value"));
+    // A primitive value with only extensions (`_valueString`) exists too.
+    let has_value = object
+        .keys()
+        .any(|key| key.starts_with("value") || key.starts_with("_value"));
     has_extensions != has_value
 }
 

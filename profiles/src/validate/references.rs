@@ -97,7 +97,7 @@ fn allowed_targets(walk: &Walk<'_, '_>, element: &ElementNode) -> Vec<String> {
         .filter(|t| t.code == "Reference")
         .flat_map(|t| t.target_profiles.iter())
         .filter_map(|canonical| match canonical.strip_prefix(CORE_PREFIX) {
-            Some(name) if !name.contains('/') && !name.contains('|') => Some(name.to_owned()),
+            Some(name) if is_resource_type(name) || name == "Resource" => Some(name.to_owned()),
             _ => walk
                 .validator
                 .registry
@@ -159,11 +159,16 @@ pub(crate) fn check_bundle(walk: &mut Walk<'_, '_>, bundle: &Map<String, Value>,
         let resource = entry.get("resource");
         let full_url = entry.get("fullUrl").and_then(Value::as_str);
         match (full_url, resource) {
-            (None, Some(_)) if needs_full_url => walk.error(
+            (None, Some(_))
+                if needs_full_url
+                    && entry.pointer("/search/mode").and_then(Value::as_str) != Some("outcome") =>
+            {
+                walk.error(
                 IssueType::Invalid,
                 &entry_path,
                 "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry",
-            ),
+            );
+            }
             (Some(url), _) if !url.contains(':') => walk.error(
                 IssueType::Invalid,
                 &entry_path,
@@ -173,7 +178,9 @@ pub(crate) fn check_bundle(walk: &mut Walk<'_, '_>, bundle: &Map<String, Value>,
                 if let Some((res_type, id)) = rest_target(url) {
                     let actual_type = resource.get("resourceType").and_then(Value::as_str);
                     let actual_id = resource.get("id").and_then(Value::as_str);
-                    if actual_type != Some(res_type) || (actual_id.is_some() && actual_id != Some(id)) {
+                    if actual_type != Some(res_type)
+                        || (actual_id.is_some() && actual_id != Some(id))
+                    {
                         walk.error(
                             IssueType::Invalid,
                             &entry_path,

@@ -877,7 +877,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             // pack) may be used without their definition at hand; any other must be known,
             // and an unknown modifier extension is never ignorable.
             let modifier = site.is_modifier;
-            let (severity, message) = if url.starts_with("http://hl7.org/fhir/") && !modifier {
+            let (severity, message) = if is_lenient_domain(url) && !modifier {
                 (
                     Severity::Warning,
                     format!("The extension {url} is not known here, so it was not checked"),
@@ -917,7 +917,15 @@ impl<'a, 'v> Walk<'a, 'v> {
         invariants::check(self, &definition, 0, occurrence, path, "Extension");
         if let Some(registry_definition) = self.validator.registry.structure_definition(url) {
             if !references::extension_context_allows(self, &registry_definition, site) {
-                self.error(
+                // The contexts R4 publishes for its own extensions are known to be narrower
+                // than their use in the specification itself: a warning there.
+                let severity = if url.starts_with("http://hl7.org/fhir/StructureDefinition/") {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                self.report(
+                    severity,
                     IssueType::Structure,
                     path,
                     format!(
@@ -970,4 +978,18 @@ fn strip_indexes(path: &str) -> String {
         }
     }
     out
+}
+
+/// Extension URLs whose definitions may be absent without making the resource invalid: HL7's
+/// own (published outside the core specification) and the reserved example domains.
+fn is_lenient_domain(url: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "http://hl7.org/fhir/",
+        "http://example.org/",
+        "https://example.org/",
+        "http://example.com/",
+        "https://example.com/",
+        "http://example.net/",
+    ];
+    PREFIXES.iter().any(|prefix| url.starts_with(prefix))
 }

@@ -18,7 +18,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 /// Largest narrative checked; a larger one is one problem and is not parsed.
-const MAX_NARRATIVE_BYTES: usize = 1024 * 1024;
+const MAX_NARRATIVE_BYTES: usize = 8 * 1024 * 1024;
 /// Deepest element nesting checked (the `div` is level 1).
 const MAX_NARRATIVE_DEPTH: usize = 64;
 /// Problems listed for one narrative; the rest are summed up in one last message.
