@@ -122,11 +122,12 @@ fn write_xml(typed: &TypedResource) -> Result<String, ModelError> {
 /// `standalone="yes"` into the form fhirbolt accepts; other declarations are left as they are.
 fn normalize_declaration(bytes: &[u8]) -> Cow<'_, [u8]> {
     const CANONICAL: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?>"#;
-    let start = bytes
+    let unmarked = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = unmarked
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(0);
-    let rest = &bytes[start..];
+    let rest = &unmarked[start..];
     if !rest.starts_with(b"<?xml") {
         return Cow::Borrowed(bytes);
     }
@@ -163,6 +164,11 @@ mod declaration_tests {
         );
         let latin = br#"<?xml version="1.0" encoding="ISO-8859-1"?><Patient/>"#;
         assert_eq!(normalize_declaration(latin).as_ref(), latin);
+        let marked = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><Patient/>";
+        assert_eq!(
+            normalize_declaration(marked).as_ref(),
+            br#"<?xml version="1.0" encoding="UTF-8"?><Patient/>"#
+        );
         let none = b"<Patient/>";
         assert_eq!(normalize_declaration(none).as_ref(), none);
     }

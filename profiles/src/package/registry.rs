@@ -13,8 +13,10 @@ use super::npm::{read_package, PackageManifest};
 use super::snapshot::generate_snapshot;
 
 /// The resource types a registry indexes.
-const INDEXED_TYPES: [&str; 5] = [
+const INDEXED_TYPES: [&str; 7] = [
     "StructureDefinition",
+    "ImplementationGuide",
+    "Questionnaire",
     "ValueSet",
     "CodeSystem",
     "SearchParameter",
@@ -322,6 +324,29 @@ impl Registry {
             format!("http://hl7.org/fhir/StructureDefinition/{type_name}")
         };
         self.structure_definition(&canonical)
+    }
+
+    /// The profiles loaded ImplementationGuides declare `global` for `res_type`: every resource
+    /// of that type must conform to them.
+    pub fn global_profiles(&self, res_type: &str) -> Vec<String> {
+        self.loaded
+            .by_url
+            .values()
+            .flatten()
+            .filter(|resource| {
+                resource.get("resourceType").and_then(Value::as_str) == Some("ImplementationGuide")
+            })
+            .flat_map(|guide| {
+                guide
+                    .get("global")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|global| global.get("type").and_then(Value::as_str) == Some(res_type))
+                    .filter_map(|global| global.get("profile").and_then(Value::as_str))
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 
     /// A ValueSet by canonical.

@@ -129,12 +129,36 @@ fn check_systems(walk: &mut Walk<'_, '_>, value: &Value, type_code: &str, path: 
         let Some(codes) = walk.validator.known_codes(system) else {
             continue;
         };
-        if !codes.contains(code) {
-            walk.error(
+        match codes.get(code) {
+            None => walk.error(
                 IssueType::CodeInvalid,
                 path,
                 format!("Unknown code '{system}#{code}': the code system does not define it"),
-            );
+            ),
+            Some(displays) => {
+                let display = coding.get("display").and_then(Value::as_str);
+                let normalize = |text: &str| {
+                    text.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .to_lowercase()
+                };
+                if let Some(display) = display {
+                    let shown = normalize(display);
+                    if !displays.is_empty()
+                        && !displays.iter().any(|known| normalize(known) == shown)
+                    {
+                        walk.error(
+                            IssueType::Invalid,
+                            path,
+                            format!(
+                                "Wrong Display Name '{display}' for {system}#{code}; valid: '{}'",
+                                displays.join("' or '")
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
 }

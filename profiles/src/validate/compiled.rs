@@ -51,6 +51,8 @@ pub(crate) struct ElementNode {
     pub constraints: Vec<Constraint>,
     /// The longest string allowed.
     pub max_length: Option<usize>,
+    /// The shortest string allowed (the `minLength` extension).
+    pub min_length: Option<usize>,
     /// `minValue[x]` and `maxValue[x]`.
     pub min_value: Option<Value>,
     /// See `min_value`.
@@ -63,8 +65,6 @@ pub(crate) struct ElementNode {
     pub children: Vec<usize>,
     /// Slices of this element (by index), in order.
     pub slices: Vec<usize>,
-    /// A modifier element.
-    pub is_modifier: bool,
 }
 
 /// One allowed type of an element.
@@ -337,6 +337,18 @@ fn compile_element(element: &Value, id: &str, path: &str) -> ElementNode {
             .and_then(Value::as_array)
             .map(|constraints| constraints.iter().filter_map(compile_constraint).collect())
             .unwrap_or_default(),
+        min_length: element
+            .get("extension")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|extension| {
+                extension.get("url").and_then(Value::as_str)
+                    == Some("http://hl7.org/fhir/StructureDefinition/minLength")
+            })
+            .and_then(|extension| extension.get("valueInteger"))
+            .and_then(Value::as_u64)
+            .map(|length| length as usize),
         max_length: element
             .get("maxLength")
             .and_then(Value::as_u64)
@@ -347,7 +359,6 @@ fn compile_element(element: &Value, id: &str, path: &str) -> ElementNode {
         slice_name: text("sliceName").map(str::to_owned),
         children: Vec::new(),
         slices: Vec::new(),
-        is_modifier: element.get("isModifier").and_then(Value::as_bool) == Some(true),
     }
 }
 
@@ -412,11 +423,21 @@ fn compile_binding(binding: &Value) -> Option<Binding> {
     })
 }
 
+/// R4 invariants published with a known defect, and the expression later versions correct
+/// them to.
+const CORRECTED_INVARIANTS: &[(&str, &str, &str)] = &[(
+    "que-12",
+    "enableWhen.count() > 2 implies enableBehavior.exists()",
+    "enableWhen.count() > 1 implies enableBehavior.exists()",
+)];
+
 fn compile_constraint(constraint: &Value) -> Option<Constraint> {
     let key = constraint.get("key").and_then(Value::as_str)?.to_owned();
-    let text = constraint
-        .get("expression")
-        .and_then(Value::as_str)?
+    let published = constraint.get("expression").and_then(Value::as_str)?;
+    let text = CORRECTED_INVARIANTS
+        .iter()
+        .find(|(known, wrong, _)| *known == key && *wrong == published)
+        .map_or(published, |(_, _, corrected)| corrected)
         .to_owned();
     Some(Constraint {
         is_error: constraint.get("severity").and_then(Value::as_str) != Some("warning"),

@@ -8,22 +8,23 @@
 
 mod bindings;
 mod compiled;
+mod conformance;
 mod invariants;
 mod outcome;
 pub(crate) mod positions;
 mod primitives;
+mod questionnaire;
 mod references;
 mod slicing;
 mod walk;
 pub(crate) mod xhtml;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::package::Registry;
-use crate::terminology::{expand_canonical, Expansion, Hierarchy};
+use crate::terminology::{expand_canonical, Expansion};
 use crate::{Format, ParseLimits};
 
 pub use outcome::{Issue, IssueType, Outcome, Severity};
@@ -35,6 +36,15 @@ use compiled::CompiledProfile;
 pub struct ValidateOptions {
     /// Profiles (canonical URLs) the top-level resource must conform to.
     pub profiles: Vec<String>,
+    /// Refuse URLs on the reserved example domains (`example.org`, `example.com`), as a
+    /// production feed should.
+    pub reject_example_urls: bool,
+    /// Refuse strings that look like embedded HTML (`<script`, `<b>`) outside narratives.
+    pub security_checks: bool,
+    /// Refuse HTML tags inside markdown.
+    pub no_html_in_markdown: bool,
+    /// Accept `//` and `/* */` comments in JSON text (JSON5-style exports).
+    pub allow_comments: bool,
 }
 
 /// The validator: a registry of definitions and the profiles and expansions compiled from it.
@@ -42,7 +52,7 @@ pub struct Validator {
     registry: Arc<Registry>,
     profiles: moka::sync::Cache<String, Option<Arc<CompiledProfile>>>,
     expansions: moka::sync::Cache<String, Option<Arc<Expansion>>>,
-    code_systems: moka::sync::Cache<String, Option<Arc<HashSet<String>>>>,
+    code_systems: moka::sync::Cache<String, Option<Arc<KnownCodes>>>,
 }
 
 /// How many compiled profiles and ValueSet expansions are kept.
@@ -71,7 +81,7 @@ impl Validator {
 
     /// Validates a parsed resource (JSON form).
     pub fn validate(&self, resource: &Value, options: &ValidateOptions) -> Outcome {
-        let mut walk = walk::Walk::new(self, resource);
+        let mut walk = walk::Walk::new(self, resource, options);
         walk.top_level(resource, &options.profiles);
         Outcome {
             issues: walk.finish(),
@@ -87,6 +97,13 @@ impl Validator {
         format: Format,
         options: &ValidateOptions,
     ) -> Outcome {
+        let uncommented;
+        let bytes = if options.allow_comments && format == Format::Json {
+            uncommented = strip_json_comments(bytes);
+            uncommented.as_slice()
+        } else {
+            bytes
+        };
         let parsed = match format {
             Format::Json => crate::parse_json_value(bytes, &ParseLimits::default()),
             Format::Xml => crate::parse_xml_value(bytes, &ParseLimits::default()),
@@ -168,9 +185,9 @@ impl Validator {
         expansion
     }
 
-    /// The codes of a complete CodeSystem known here (cached; `None` when the system is not
-    /// available or does not list all its codes).
-    fn known_codes(&self, system: &str) -> Option<Arc<HashSet<String>>> {
+    /// The codes of a complete CodeSystem known here, with their displays (cached; `None` when
+    /// the system is not available or does not list all its codes).
+    fn known_codes(&self, system: &str) -> Option<Arc<KnownCodes>> {
         if let Some(known) = self.code_systems.get(system) {
             return known;
         }
@@ -181,8 +198,101 @@ impl Validator {
                 code_system.get("content").and_then(Value::as_str) == Some("complete")
                     && code_system.get("concept").is_some()
             })
-            .map(|code_system| Arc::new(Hierarchy::of(&code_system).codes().into_iter().collect()));
+            .map(|code_system| {
+                let mut known = KnownCodes::default();
+                collect_concepts(code_system.get("concept"), &mut known, 0);
+                Arc::new(known)
+            });
         self.code_systems.insert(system.to_owned(), codes.clone());
         codes
+    }
+}
+
+/// A CodeSystem's codes and the displays each may be shown with (display and designations).
+pub(crate) type KnownCodes = std::collections::HashMap<String, Vec<String>>;
+
+fn collect_concepts(concepts: Option<&Value>, known: &mut KnownCodes, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    for concept in concepts.and_then(Value::as_array).into_iter().flatten() {
+        let Some(code) = concept.get("code").and_then(Value::as_str) else {
+            continue;
+        };
+        let displays = known.entry(code.to_owned()).or_default();
+        displays.extend(
+            concept
+                .get("display")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        );
+        for designation in concept
+            .get("designation")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            displays.extend(
+                designation
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            );
+        }
+        collect_concepts(concept.get("concept"), known, depth + 1);
+    }
+}
+
+/// `bytes` with `//` line and `/* */` block comments outside strings replaced by spaces (so
+/// line and column positions stay the same).
+fn strip_json_comments(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut at = 0;
+    let mut in_string = false;
+    while at < out.len() {
+        match (in_string, out[at], out.get(at + 1).copied()) {
+            (true, b'\\', _) => at += 1,
+            (_, b'"', _) => in_string = !in_string,
+            (false, b'/', Some(b'/')) => {
+                while at < out.len() && out[at] != b'\n' {
+                    out[at] = b' ';
+                    at += 1;
+                }
+                continue;
+            }
+            (false, b'/', Some(b'*')) => {
+                let start = at;
+                at += 2;
+                while at + 1 < out.len() && !(out[at] == b'*' && out[at + 1] == b'/') {
+                    at += 1;
+                }
+                let end = (at + 2).min(out.len());
+                for byte in &mut out[start..end] {
+                    if *byte != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_blanked_outside_strings() {
+        let text = b"{ // note\n \"a\": \"x//y\", /* b */ \"c\": 1 }";
+        let stripped = strip_json_comments(text);
+        assert_eq!(stripped.len(), text.len());
+        let value: Value = serde_json::from_slice(&stripped).expect("parses");
+        assert_eq!(value["a"], "x//y");
+        assert_eq!(value["c"], 1);
     }
 }

@@ -341,3 +341,8 @@ pub(crate) fn check_attachment(
         );
     }
 }
+
+/// The resource type a RESTful reference text names (`Patient/1`, `http://x/Patient/1`).
+pub(crate) fn literal_type(reference: &str) -> Option<String> {
+    rest_target(reference).map(|(res_type, _)| res_type.to_owned())
+}

@@ -34,6 +34,7 @@ pub(crate) fn check<'v>(
     };
     let slices = node.slices.clone();
     let mut assigned: Vec<Option<usize>> = Vec::with_capacity(occurrences.len());
+    let mut resliced: Vec<(usize, usize)> = Vec::new();
     for (occurrence, _, type_code) in occurrences {
         let slot = slices.iter().position(|&slice| {
             matches_slice(
@@ -46,12 +47,41 @@ pub(crate) fn check<'v>(
             )
         });
         assigned.push(slot);
+        // A re-slice (`a/b`) of the slice matched counts the occurrence too.
+        if let Some(first) = slot {
+            let parent = profile.nodes[slices[first]]
+                .slice_name
+                .clone()
+                .unwrap_or_default();
+            for (later, &slice) in slices.iter().enumerate().skip(first + 1) {
+                let is_reslice = profile.nodes[slice]
+                    .slice_name
+                    .as_deref()
+                    .is_some_and(|name| name.starts_with(&format!("{parent}/")));
+                if is_reslice
+                    && matches_slice(
+                        walk,
+                        profile,
+                        slice,
+                        *occurrence,
+                        type_code,
+                        &discriminators,
+                    )
+                {
+                    resliced.push((assigned.len() - 1, later));
+                }
+            }
+        }
     }
     let parent_path = element_path
         .rsplit_once('.')
         .map_or(element_path, |(parent, _)| parent);
     for (slot, &slice) in slices.iter().enumerate() {
-        let count = assigned.iter().filter(|a| **a == Some(slot)).count();
+        let count = assigned.iter().filter(|a| **a == Some(slot)).count()
+            + resliced
+                .iter()
+                .filter(|(_, reslice)| *reslice == slot)
+                .count();
         let slice_node = &profile.nodes[slice];
         let name = slice_node.slice_name.as_deref().unwrap_or("");
         if (count as u64) < u64::from(slice_node.min) {
@@ -84,6 +114,10 @@ pub(crate) fn check<'v>(
             }
         }
     }
+    for &(at, reslice) in &resliced {
+        let (occurrence, path, type_code) = &occurrences[at];
+        walk.value(profile, slices[reslice], *occurrence, path, type_code, None);
+    }
     let mut last_slot = 0;
     let mut seen_unmatched = false;
     for ((occurrence, path, type_code), slot) in occurrences.iter().zip(&assigned) {
@@ -108,7 +142,27 @@ pub(crate) fn check<'v>(
             }
             None => {
                 seen_unmatched = true;
-                if rules == SlicingRules::Closed {
+                let sub_extension = node.name == "extension"
+                    && occurrence
+                        .value
+                        .and_then(|value| value.get("url"))
+                        .and_then(Value::as_str)
+                        .is_some_and(|url| !url.contains(':'));
+                if sub_extension {
+                    let url = occurrence
+                        .value
+                        .and_then(|value| value.get("url"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    walk.error(
+                        IssueType::Structure,
+                        path,
+                        format!(
+                            "Sub-extension url '{url}' is not defined by the Extension {}",
+                            profile.url
+                        ),
+                    );
+                } else if rules == SlicingRules::Closed {
                     walk.error(
                         IssueType::Structure,
                         path,
@@ -142,6 +196,10 @@ fn matches_slice<'v>(
         let element = &target_profile.nodes[target];
         let selected = select(walk, occurrence, type_code, &discriminator.path);
         match discriminator.kind {
+            DiscriminatorKind::Value | DiscriminatorKind::Pattern if element.max == Some(0) => {
+                // An element the slice forbids matches by its absence.
+                selected.is_empty()
+            }
             DiscriminatorKind::Value | DiscriminatorKind::Pattern => {
                 match element.fixed.as_ref().or(element.pattern.as_ref()) {
                     Some(expected) => selected
@@ -177,15 +235,24 @@ fn matches_slice<'v>(
                     true
                 }
             }
-            DiscriminatorKind::Type => selected.iter().any(|(value, found_type)| {
-                let found = found_type.clone().or_else(|| {
-                    value
-                        .get("resourceType")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                });
-                found.is_some_and(|found| element.types.iter().any(|t| t.code == found))
-            }),
+            DiscriminatorKind::Type => {
+                let allowed: Vec<String> = match discriminator.path.strip_suffix(".resolve()") {
+                    // The types a resolved reference may have are the Reference's targets.
+                    Some(reference_path) => element_at(walk, profile, slice, reference_path)
+                        .map(|(holder, at)| target_types(walk, &holder.nodes[at]))
+                        .unwrap_or_default(),
+                    None => element.types.iter().map(|t| t.code.clone()).collect(),
+                };
+                selected.iter().any(|(value, found_type)| {
+                    let found = found_type.clone().or_else(|| {
+                        value
+                            .get("resourceType")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                    });
+                    found.is_some_and(|found| allowed.contains(&found))
+                })
+            }
             DiscriminatorKind::Profile => {
                 let canonicals: Vec<String> = element
                     .types
@@ -198,7 +265,10 @@ fn matches_slice<'v>(
                             return false;
                         };
                         let start = walk.issue_count();
-                        if value.get("resourceType").is_some() {
+                        if let Some(res_type) = value.get("resourceType").and_then(Value::as_str) {
+                            if res_type != candidate.type_name {
+                                return false;
+                            }
                             walk.against(&candidate, value, "");
                         } else if let Some(object) = value.as_object() {
                             let candidate_type = candidate.type_name.clone();
@@ -291,13 +361,18 @@ fn select<'v>(
                 .into_iter()
                 .filter_map(|(value, _)| {
                     let reference = value.get("reference").and_then(Value::as_str)?;
-                    resolve(walk, reference).map(|target| {
-                        let found = target
-                            .get("resourceType")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned);
-                        (target, found)
-                    })
+                    match resolve(walk, reference) {
+                        Some(target) => {
+                            let found = target
+                                .get("resourceType")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned);
+                            Some((target, found))
+                        }
+                        // Not at hand: the type the reference text names.
+                        None => super::references::literal_type(reference)
+                            .map(|found| (value, Some(found))),
+                    }
                 })
                 .collect();
             continue;
@@ -425,9 +500,11 @@ fn element_at(
                 .copied()
                 .find(|&child| holder_profile.nodes[child].name == "extension");
             let by_slice = extension.and_then(|extension| {
+                // The last fits best: a re-slice (`actionType/Single`) follows the slice it refines.
                 holder_profile.nodes[extension]
                     .slices
                     .iter()
+                    .rev()
                     .copied()
                     .find(|&s| {
                         holder_profile.nodes[s]
@@ -476,4 +553,17 @@ fn expand(
     walk.validator
         .type_profile(&type_ref.code)
         .map(|profile| (profile, 0))
+}
+
+/// The resource types a Reference element's target profiles allow.
+fn target_types(walk: &Walk<'_, '_>, node: &super::compiled::ElementNode) -> Vec<String> {
+    node.types
+        .iter()
+        .flat_map(|t| t.target_profiles.iter())
+        .filter_map(|canonical| {
+            walk.validator
+                .profile(canonical)
+                .map(|p| p.type_name.clone())
+        })
+        .collect()
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::compiled::{CompiledProfile, ElementNode};
 use super::outcome::{Issue, IssueType, Severity};
 use super::primitives::{check_primitive, is_primitive};
-use super::{bindings, invariants, references, slicing, xhtml, Validator};
+use super::{bindings, invariants, references, slicing, xhtml, ValidateOptions, Validator};
 use crate::is_resource_type;
 
 /// How deeply definitions may nest while validating one resource (datatypes within datatypes,
@@ -41,8 +41,6 @@ pub(crate) struct ExtensionSite<'v> {
     pub type_code: String,
     /// When it sits in another extension, that extension's URL.
     pub parent_url: Option<String>,
-    /// Whether it is a modifier extension.
-    pub is_modifier: bool,
 }
 
 /// The element whose properties are being checked, as extension context rules see it.
@@ -59,6 +57,7 @@ pub(crate) struct Holder<'s> {
 /// The state of one validation.
 pub(crate) struct Walk<'a, 'v> {
     pub(crate) validator: &'a Validator,
+    pub(crate) options: &'a ValidateOptions,
     /// The resource validated (a Bundle when entries are being walked).
     pub(crate) root: &'v Value,
     /// The resources enclosing the current element, innermost last, and whether each is
@@ -71,9 +70,14 @@ pub(crate) struct Walk<'a, 'v> {
 }
 
 impl<'a, 'v> Walk<'a, 'v> {
-    pub(crate) fn new(validator: &'a Validator, root: &'v Value) -> Walk<'a, 'v> {
+    pub(crate) fn new(
+        validator: &'a Validator,
+        root: &'v Value,
+        options: &'a ValidateOptions,
+    ) -> Walk<'a, 'v> {
         Walk {
             validator,
+            options,
             root,
             resources: Vec::new(),
             issues: Vec::new(),
@@ -224,7 +228,8 @@ impl<'a, 'v> Walk<'a, 'v> {
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default();
-        for canonical in claimed.iter().chain(profiles) {
+        let global = self.validator.registry.global_profiles(res_type);
+        for canonical in claimed.iter().chain(profiles).chain(global.iter()) {
             match self.validator.profile(canonical) {
                 Some(profile) if profile.type_name == res_type => {
                     self.against(&profile, resource, path)
@@ -245,11 +250,53 @@ impl<'a, 'v> Walk<'a, 'v> {
                 ),
             }
         }
-        if res_type == "Bundle" {
-            references::check_bundle(self, object, path);
+        match res_type {
+            "Bundle" => references::check_bundle(self, object, path),
+            "QuestionnaireResponse" => super::questionnaire::check_response(self, resource, path),
+            "Questionnaire" => super::questionnaire::check_questionnaire(self, object, path),
+            "SearchParameter" => super::conformance::check_search_parameter(self, object, path),
+            "CapabilityStatement" => {
+                super::conformance::check_capability_statement(self, object, path)
+            }
+            _ => {}
         }
         self.resources.pop();
         self.depth -= 1;
+    }
+
+    /// Validates a resource that must conform to one of several profiles: the issues of the
+    /// first that fits are kept, or the failure is reported.
+    fn resource_one_of(
+        &mut self,
+        resource: &'v Value,
+        path: &str,
+        profiles: &[String],
+        contained: bool,
+    ) {
+        let start = self.issue_count();
+        for profile in profiles {
+            let before = self.issue_count();
+            self.resource(resource, path, std::slice::from_ref(profile), contained);
+            let failed = self.issues[before..]
+                .iter()
+                .any(|issue| issue.severity <= Severity::Error);
+            if !failed {
+                let kept: Vec<Issue> = self.issues.drain(before..).collect();
+                self.issues.truncate(start);
+                self.issues.extend(kept);
+                return;
+            }
+        }
+        self.issues.truncate(start);
+        self.resource(resource, path, &[], contained);
+        self.error(
+            IssueType::Structure,
+            path,
+            format!(
+                "Unable to find a match for the specified profile among choices: {}",
+                profiles.join(", ")
+            ),
+        );
     }
 
     /// Validates `resource` against one profile of its type.
@@ -364,7 +411,6 @@ impl<'a, 'v> Walk<'a, 'v> {
                     path: strip_indexes(path),
                     element_path: holder.element_path.to_owned(),
                     type_code: type_code.to_owned(),
-                    is_modifier: child_node.is_modifier || child_node.name == "modifierExtension",
                     parent_url: holder
                         .extension_url
                         .map(str::to_owned)
@@ -567,6 +613,9 @@ impl<'a, 'v> Walk<'a, 'v> {
                 self.error(IssueType::Value, path, problem);
             } else {
                 self.primitive_rules(element, value, path);
+                if let Some(text) = value.as_str() {
+                    self.text_rules(type_code, text, path);
+                }
                 if let Some(binding) = &element.binding {
                     bindings::check(self, binding, value, type_code, path);
                 }
@@ -613,6 +662,32 @@ impl<'a, 'v> Walk<'a, 'v> {
         invariants::check(self, profile, node, occurrence, path, type_code);
     }
 
+    /// The caller's rules on text: example URLs, embedded HTML.
+    fn text_rules(&mut self, type_code: &str, text: &str, path: &str) {
+        if self.options.reject_example_urls
+            && matches!(type_code, "uri" | "url" | "canonical")
+            && is_example_url(text)
+        {
+            self.error(
+                IssueType::Invalid,
+                path,
+                format!("Example URLs are not allowed in this context ({text})"),
+            );
+        }
+        let html_checked = match type_code {
+            "markdown" => self.options.no_html_in_markdown || self.options.security_checks,
+            "string" => self.options.security_checks,
+            _ => false,
+        };
+        if html_checked && looks_like_html(text) {
+            self.error(
+                IssueType::Invalid,
+                path,
+                "The text contains what looks like an embedded HTML tag, which is not allowed here",
+            );
+        }
+    }
+
     /// Fixed and pattern values, length and range limits of a primitive.
     fn primitive_rules(&mut self, element: &ElementNode, value: &'v Value, path: &str) {
         for (expected, what) in [(&element.fixed, "fixed"), (&element.pattern, "pattern")] {
@@ -624,6 +699,15 @@ impl<'a, 'v> Walk<'a, 'v> {
                         format!("Value is {} but is {what} to {}", value, expected),
                     );
                 }
+            }
+        }
+        if let (Some(min), Some(text)) = (element.min_length, value.as_str()) {
+            if text.chars().count() < min {
+                self.error(
+                    IssueType::Value,
+                    path,
+                    format!("Value '{text}' is shorter than permitted minimum length of {min}"),
+                );
             }
         }
         if let (Some(max), Some(text)) = (element.max_length, value.as_str()) {
@@ -682,12 +766,36 @@ impl<'a, 'v> Walk<'a, 'v> {
         let element = &profile.nodes[node];
         if type_code == "Resource" || (is_resource_type(type_code) && type_code != "Element") {
             let contained = element.name == "contained";
+            let actual = object
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let allowed: Vec<&str> = element
+                .types
+                .iter()
+                .map(|t| t.code.as_str())
+                .filter(|code| *code != "Resource")
+                .collect();
+            if !allowed.is_empty() && !actual.is_empty() && !allowed.contains(&actual) {
+                self.error(
+                    IssueType::Structure,
+                    path,
+                    format!(
+                        "The type '{actual}' is not valid here - must be {}",
+                        allowed.join(" or ")
+                    ),
+                );
+            }
             let profiles: Vec<String> = element
                 .types
                 .iter()
                 .flat_map(|t| t.profiles.iter().cloned())
                 .collect();
-            self.resource(value, path, &profiles, contained);
+            if profiles.len() > 1 {
+                self.resource_one_of(value, path, &profiles, contained);
+            } else {
+                self.resource(value, path, &profiles, contained);
+            }
             return;
         }
         if let Some(fixed) = &element.fixed {
@@ -724,19 +832,26 @@ impl<'a, 'v> Walk<'a, 'v> {
             element_path: &element.path,
             extension_url,
         };
+        if let Some(url) = extension_url {
+            self.extensions.push(url.to_owned());
+        }
         if type_code == "Extension" && type_profiles.is_empty() && element.slice_name.is_none() {
             if let Some(site) = site {
                 self.extension_by_url(value, object, path, site);
             }
-        }
-        if let Some(url) = extension_url {
-            self.extensions.push(url.to_owned());
         }
         // Structure: the profile's own children, or the type's definition.
         let expanded = !element.children.is_empty();
         if expanded {
             self.object(profile, node, object, path, holder);
         } else if let Some(reference) = element.content_reference.clone() {
+            // A content reference names the element of the type's base definition, not the
+            // profile's constrained version of it.
+            let base = self
+                .validator
+                .type_profile(&profile.type_name)
+                .unwrap_or_else(|| profile.clone());
+            let profile = &base;
             match profile.node_by_id(&reference) {
                 Some(target) => {
                     let target_type = reference.clone();
@@ -776,6 +891,45 @@ impl<'a, 'v> Walk<'a, 'v> {
         if type_code == "Attachment" {
             references::check_attachment(self, object, path);
         }
+        if object.contains_key("value")
+            && (element.min_value.is_some() || element.max_value.is_some())
+        {
+            self.quantity_range(element, value, path);
+        }
+    }
+
+    /// A Quantity within `minValueQuantity` / `maxValueQuantity`, compared in common UCUM units.
+    fn quantity_range(&mut self, element: &ElementNode, value: &Value, path: &str) {
+        let Some(have) = quantity_of(value) else {
+            return;
+        };
+        let limits = [
+            (
+                &element.min_value,
+                std::cmp::Ordering::Less,
+                "less than the minimum",
+            ),
+            (
+                &element.max_value,
+                std::cmp::Ordering::Greater,
+                "greater than the maximum",
+            ),
+        ];
+        for (limit, wrong, words) in limits {
+            let Some(limit_quantity) = limit.as_ref().and_then(quantity_of) else {
+                continue;
+            };
+            if have.compare(&limit_quantity) == Some(wrong) {
+                self.error(
+                    IssueType::Value,
+                    path,
+                    format!(
+                        "The value in the instance ({} {}) is {words} ({} {})",
+                        have.value, have.unit, limit_quantity.value, limit_quantity.unit
+                    ),
+                );
+            }
+        }
     }
 
     /// Checks a value against the profiles its type names: it must conform to one of them.
@@ -793,8 +947,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             .filter_map(|canonical| self.validator.profile(canonical))
             .collect();
         if known.is_empty() {
-            self.report(
-                Severity::Warning,
+            self.error(
                 IssueType::NotFound,
                 path,
                 format!("Unknown profile {}", canonicals.join(", ")),
@@ -874,10 +1027,11 @@ impl<'a, 'v> Walk<'a, 'v> {
         }
         let Some(definition) = self.validator.profile(url) else {
             // Extensions HL7 publishes outside the core specification (the extensions
-            // pack) may be used without their definition at hand; any other must be known,
-            // and an unknown modifier extension is never ignorable.
-            let modifier = site.is_modifier;
-            let (severity, message) = if is_lenient_domain(url) && !modifier {
+            // pack) may be used without their definition at hand, as may the reserved example
+            // domains unless the caller refuses them; any other must be known.
+            let lenient = is_lenient_domain(url)
+                && !(self.options.reject_example_urls && is_example_url(url));
+            let (severity, message) = if lenient {
                 (
                     Severity::Warning,
                     format!("The extension {url} is not known here, so it was not checked"),
@@ -992,4 +1146,37 @@ fn is_lenient_domain(url: &str) -> bool {
         "http://example.net/",
     ];
     PREFIXES.iter().any(|prefix| url.starts_with(prefix))
+}
+
+/// Whether `url` is on a reserved example domain.
+pub(crate) fn is_example_url(url: &str) -> bool {
+    let host = url.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', ':', '#', '?']).next().unwrap_or("")
+    });
+    ["example.org", "example.com", "example.net"]
+        .iter()
+        .any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// A JSON Quantity as a FHIRPath quantity (its UCUM code, else its unit).
+fn quantity_of(value: &Value) -> Option<crate::fhirpath::Quantity> {
+    let number = value.get("value")?.as_number()?;
+    let amount = number.as_str().parse::<rust_decimal::Decimal>().ok()?;
+    let unit = value
+        .get("code")
+        .or_else(|| value.get("unit"))
+        .and_then(Value::as_str)
+        .unwrap_or("1");
+    Some(crate::fhirpath::Quantity {
+        value: amount,
+        unit: unit.to_owned(),
+    })
+}
+
+/// Whether text holds something that reads as an HTML tag (`<b>`, `</p>`, `<script`).
+fn looks_like_html(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(2).any(|pair| {
+        pair[0] == b'<' && (pair[1].is_ascii_alphabetic() || pair[1] == b'/' || pair[1] == b'!')
+    })
 }

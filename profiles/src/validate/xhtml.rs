@@ -356,7 +356,9 @@ fn check_element(
         walk.root_seen = true;
         check_root(start, &name, problems);
     } else {
-        walk.has_content = true;
+        // Text is content; of the elements only an image is content on its own
+        // (`<p></p>` says nothing).
+        walk.has_content |= name == "img";
         check_element_name(&name, problems);
     }
     if has_children {
@@ -673,7 +675,10 @@ mod tests {
 </div>"##;
         assert_eq!(check_narrative(div), vec![]);
         assert_eq!(check_narrative(&wrap("text")), vec![]);
-        assert_eq!(check_narrative(&wrap("<br/>")), vec![]);
+        assert_eq!(check_narrative(&wrap("<img src=\"#scan\" alt=\"\"/>")), vec![]);
+        // Markup without any text says nothing (txt-2).
+        assert_one_problem_mentioning(&wrap("<br/>"), "txt-2");
+        assert_one_problem_mentioning(&wrap("<p></p>"), "txt-2");
     }
 
     #[test]
