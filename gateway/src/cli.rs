@@ -3,6 +3,7 @@
 
 use crate::config::{Config, LogFormat, ENV_VARS};
 use crate::store::{SqliteStore, Store};
+use crate::validation::WriteValidation;
 use crate::Gateway;
 use clap::{Args, Parser, Subcommand};
 use std::net::TcpListener;
@@ -196,7 +197,13 @@ fn reindex(args: &ReindexArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let gateway = Gateway::new(config, store);
+    let gateway = match Gateway::new(config, store) {
+        Ok(gateway) => gateway,
+        Err(error) => {
+            eprintln!("tsunagi reindex: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let result = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
         eprint!("\r{done} resources indexed");
     }));
@@ -227,6 +234,15 @@ pub fn init_logging(format: LogFormat) {
 
 fn serve(config: Config) -> ExitCode {
     init_logging(config.log_format);
+    // Packages and required profiles are checked before the store is opened or a port bound:
+    // a server that cannot validate as configured must not start.
+    let validation = match WriteValidation::from_config(&config.validation) {
+        Ok(validation) => Arc::new(validation),
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::from(1);
+        }
+    };
     let (store, needs_reindex) = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
         Ok(store) => {
             let needs_reindex = store.needs_reindex();
@@ -239,7 +255,8 @@ fn serve(config: Config) -> ExitCode {
     };
     if needs_reindex {
         tracing::info!("the store predates the search index: indexing every resource first");
-        let gateway = Gateway::new(config.clone(), Arc::clone(&store));
+        let gateway =
+            Gateway::with_validation(config.clone(), Arc::clone(&store), Arc::clone(&validation));
         let indexed = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
             tracing::info!(done, "indexed");
         }));
@@ -283,7 +300,7 @@ fn serve(config: Config) -> ExitCode {
         },
         None => None,
     };
-    let gateway = Arc::new(Gateway::new(config, store));
+    let gateway = Arc::new(Gateway::with_validation(config, store, validation));
     let result = actix_web::rt::System::new().block_on(async move {
         if let Some(listener) = mllp_listener {
             let gateway = Arc::clone(&gateway);

@@ -22,6 +22,7 @@ pub mod outcome;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod validation;
 
 pub use config::Config;
 pub use error::GatewayError;
