@@ -1,5 +1,5 @@
-//! The `tsunagi` command line (clap): `tsunagi serve`, with more subcommands to come
-//! (`convert`, `ingest`, `validate`, `migrate`).
+//! The `tsunagi` command line (clap): `serve`, `convert`, `ingest`, `reindex` and
+//! `validate` (`migrate` to come).
 
 use crate::config::{Config, LogFormat, ENV_VARS};
 use crate::store::{SqliteStore, Store};
@@ -32,6 +32,26 @@ pub enum Command {
     /// Convert legacy files and store them in the configured store (DICOM media: a file, a
     /// folder, a DICOMDIR or a zip), with a progress line and a summary.
     Ingest(IngestArgs),
+    /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
+    /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
+    Validate(ValidateArgs),
+}
+
+/// `tsunagi validate FILE… [--profile URL]… [--packages DIR] [--format json|xml]`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Resource files; each is one resource (a Bundle counts as one).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A profile (canonical URL) every file must also conform to; repeatable.
+    #[arg(long = "profile", value_name = "URL")]
+    pub profiles: Vec<String>,
+    /// Directory of FHIR NPM packages (.tgz or folders) to load over the R4 core.
+    #[arg(long, value_name = "DIR")]
+    pub packages: Option<PathBuf>,
+    /// Input format; default by extension (.xml is XML, anything else JSON).
+    #[arg(long, value_name = "FORMAT", value_parser = ["json", "xml"])]
+    pub format: Option<String>,
 }
 
 /// `tsunagi reindex`.
@@ -146,6 +166,7 @@ pub fn run() -> ExitCode {
         Command::Convert(args) => crate::convert::run(&args),
         Command::Ingest(args) => crate::ingest_cli::run(&args),
         Command::Reindex(args) => reindex(&args),
+        Command::Validate(args) => crate::validate_cli::run(&args),
     }
 }
 
