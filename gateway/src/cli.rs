@@ -1,7 +1,7 @@
 //! The `tsunagi` command line (clap): `serve`, `convert`, `ingest`, `reindex` and
 //! `validate` (`migrate` to come).
 
-use crate::config::{Config, LogFormat, ENV_VARS};
+use crate::config::{Config, LogFormat, ValidationMode, ENV_VARS};
 use crate::store::{SqliteStore, Store};
 use crate::validation::WriteValidation;
 use crate::Gateway;
@@ -118,7 +118,8 @@ pub struct ConvertArgs {
 #[command(after_help = env_help())]
 pub struct ServeArgs {
     /// TOML configuration file (keys: listen, base_path, public_base_url, db, workers,
-    /// log_format, [limits], [sqlite], [cache]; see deploy/tsunagi.example.toml).
+    /// log_format, [limits], [sqlite], [cache], [source], [mllp], [validation]; see
+    /// deploy/tsunagi.example.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080; env TSUNAGI_LISTEN].
@@ -137,6 +138,13 @@ pub struct ServeArgs {
     /// Also accept HL7 v2 over MLLP on this address, e.g. 127.0.0.1:2575 [env TSUNAGI_MLLP].
     #[arg(long, value_name = "ADDR")]
     pub mllp: Option<String>,
+    /// Validation of writes for every type without its own mode: off, warn or enforce
+    /// [default: warn; env TSUNAGI_VALIDATION_MODE].
+    #[arg(long, value_name = "MODE")]
+    pub validation_mode: Option<String>,
+    /// Directory of FHIR NPM packages loaded at start [env TSUNAGI_VALIDATION_PACKAGES].
+    #[arg(long, value_name = "DIR")]
+    pub validation_packages: Option<String>,
 }
 
 fn env_help() -> String {
@@ -184,6 +192,21 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(mllp) = &args.mllp {
         config.mllp.listen = Some(mllp.clone());
+    }
+    if let Some(mode) = &args.validation_mode {
+        config.validation.mode = match mode.as_str() {
+            "off" => ValidationMode::Off,
+            "warn" => ValidationMode::Warn,
+            "enforce" => ValidationMode::Enforce,
+            other => {
+                return Err(format!(
+                    "--validation-mode: '{other}' is not off, warn or enforce"
+                ))
+            }
+        };
+    }
+    if let Some(packages) = &args.validation_packages {
+        config.validation.packages = Some(packages.clone());
     }
     if let Some(log_format) = &args.log_format {
         config.log_format = match log_format.as_str() {

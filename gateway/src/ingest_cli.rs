@@ -123,6 +123,10 @@ pub fn run(args: &IngestArgs) -> ExitCode {
                 store_failed = true;
                 eprintln!("  not stored: {error}");
                 entry["error"] = Value::String(error.to_string());
+                if error.validation_outcome().is_some() {
+                    // Every finding, each located as Bundle.entry[i].resource….
+                    entry["outcome"] = operation_outcome(&error.issues());
+                }
             }
         }
         incomplete |= summary.files_skipped > 0;

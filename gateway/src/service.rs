@@ -127,18 +127,68 @@ impl Gateway {
         &self.validation
     }
 
+    /// Runs `work` with the validator on tokio's blocking pool: validating a large resource
+    /// takes long enough to stall every other connection of an HTTP worker.
+    async fn validating<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteValidation) -> T + Send + 'static,
+    ) -> Result<T, GatewayError> {
+        let validation = Arc::clone(&self.validation);
+        tokio::task::spawn_blocking(move || work(&validation))
+            .await
+            .map_err(|error| {
+                GatewayError::Store(crate::store::StoreError::Backend(format!(
+                    "validation task failed: {error}"
+                )))
+            })
+    }
+
+    /// Validates one interaction's resource off the HTTP worker (see
+    /// [`WriteValidation::check_request`]); gives the request back with its issues.
+    async fn check_request(
+        &self,
+        request: EntryRequest,
+    ) -> Result<(EntryRequest, Vec<Issue>), GatewayError> {
+        if !self.validation.applies_to(&request) {
+            return Ok((request, Vec::new()));
+        }
+        let (request, issues) = self
+            .validating(move |validation| {
+                let issues = validation.check_request(&request);
+                (request, issues)
+            })
+            .await?;
+        Ok((request, issues?))
+    }
+
     /// Validates every entry of a transaction before its store transaction starts: the first
     /// refused entry fails them all (named `Bundle.entry[i]`); otherwise each entry's issues.
-    fn check_transaction(&self, entries: &[BundleEntry]) -> Result<Vec<Vec<Issue>>, GatewayError> {
-        entries
+    async fn check_transaction(
+        &self,
+        entries: Vec<BundleEntry>,
+    ) -> Result<(Vec<BundleEntry>, Vec<Vec<Issue>>), GatewayError> {
+        if !entries
             .iter()
-            .enumerate()
-            .map(|(index, entry)| {
-                self.validation
-                    .check_request(&entry.request)
-                    .map_err(|error| error.in_entry(index))
+            .any(|entry| self.validation.applies_to(&entry.request))
+        {
+            let none = entries.iter().map(|_| Vec::new()).collect();
+            return Ok((entries, none));
+        }
+        let (entries, issues) = self
+            .validating(move |validation| {
+                let issues = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(index, entry)| {
+                        validation
+                            .check_request(&entry.request)
+                            .map_err(|error| error.in_entry(index))
+                    })
+                    .collect::<Result<Vec<_>, _>>();
+                (entries, issues)
             })
-            .collect()
+            .await?;
+        Ok((entries, issues?))
     }
 
     /// Rebuilds the search index of every current resource from the definitions, in
@@ -390,8 +440,8 @@ impl Gateway {
             self.config.limits.max_bundle_entries,
             &self.base_url,
         )?;
-        let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let issues = self.check_transaction(&entries)?;
+        let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (mut entries, issues) = self.check_transaction(entries).await?;
         let validation = issues
             .iter()
             .enumerate()
@@ -480,7 +530,7 @@ impl Gateway {
     /// Runs one write (or read) interaction in its own transaction, after validating the
     /// resource it writes.
     pub async fn interact(&self, request: EntryRequest) -> Result<EntryOutcome, GatewayError> {
-        let issues = self.validation.check_request(&request)?;
+        let (request, issues) = self.check_request(request).await?;
         let mut outcome = self
             .run_one(move |tx, now| execute(tx, request, now))
             .await?;
@@ -515,7 +565,7 @@ impl Gateway {
         let results: Vec<Result<EntryOutcome, GatewayError>> = match kind {
             BundleKind::Transaction => {
                 let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
-                let issues = self.check_transaction(&entries)?;
+                let (entries, issues) = self.check_transaction(entries).await?;
                 let now = Instant::now();
                 let outcomes = self
                     .store
@@ -528,16 +578,20 @@ impl Gateway {
                 let mut results = Vec::with_capacity(entries.len());
                 for (index, entry) in entries.into_iter().enumerate() {
                     let result = match entry {
-                        Ok(entry) => match self.validation.check_request(&entry.request) {
-                            Ok(issues) => self
-                                .run_one(move |tx, now| run_batch_entry(tx, entry, now))
-                                .await
-                                .map(|mut outcome| {
-                                    outcome.issues = issues;
-                                    outcome
-                                }),
-                            Err(error) => Err(error),
-                        },
+                        Ok(BundleEntry { full_url, request }) => {
+                            match self.check_request(request).await {
+                                Ok((request, issues)) => {
+                                    let entry = BundleEntry { full_url, request };
+                                    self.run_one(move |tx, now| run_batch_entry(tx, entry, now))
+                                        .await
+                                        .map(|mut outcome| {
+                                            outcome.issues = issues;
+                                            outcome
+                                        })
+                                }
+                                Err(error) => Err(error),
+                            }
+                        }
                         Err(error) => Err(error),
                     };
                     results.push(result.map_err(|error| error.in_entry(index)));

@@ -133,6 +133,16 @@ impl WriteValidation {
         Ok(reported_issues(&outcome))
     }
 
+    /// Whether [`WriteValidation::check_request`] has anything to do for `request`.
+    pub fn applies_to(&self, request: &EntryRequest) -> bool {
+        match (&request.method, &request.resource) {
+            (Method::Post | Method::Put, Some(resource)) => {
+                self.mode(resource.resource_type()) != ValidationMode::Off
+            }
+            _ => false,
+        }
+    }
+
     /// [`WriteValidation::check`] for an interaction: creates and updates (conditional ones
     /// included) carry a resource; reads, deletes and patches have none to check here.
     pub fn check_request(&self, request: &EntryRequest) -> Result<Vec<Issue>, GatewayError> {

@@ -67,7 +67,8 @@ async fn validate(
             .map(|(_, value)| value.clone())
             .collect();
         let gateway: Arc<Gateway> = gateway.into_inner();
-        let outcome = off_worker(body.len(), move || {
+        // Validation is CPU-bound whatever the size: always off the HTTP worker.
+        let outcome = off_worker(usize::MAX, move || {
             validate_body(&gateway, &body, format, path_type.as_deref(), profiles)
         })
         .await?;
