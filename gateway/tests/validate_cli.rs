@@ -203,3 +203,63 @@ fn serve_refuses_packages_that_do_not_load_unknown_profiles_and_modes() {
     let stderr = serve_refuses("[validation]\nmodes = { Patientz = \"enforce\" }\n");
     assert!(stderr.contains("validation.modes.Patientz"), "{stderr}");
 }
+
+/// `tsunagi ingest --from dicom` of the made-up CD with a Patient profile no converted Patient
+/// meets (`Patient.photo` 1..1): exit status and report for `mode`.
+fn ingest_with_photo_required(mode: &str) -> (i32, serde_json::Value, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("tsunagi.toml");
+    let packages = packages().display().to_string().replace('\\', "\\\\");
+    std::fs::write(
+        &config,
+        format!(
+            "db = \"{}\"\n[source]\ninstitution = \"cli-hospital\"\n[validation]\npackages = \"{packages}\"\nmode = \"off\"\nmodes = {{ Patient = \"{mode}\" }}\nrequired_profiles = {{ Patient = [\"http://example.org/fhir/StructureDefinition/test-patient-photo\"] }}\n",
+            dir.path().join("tsunagi.db").display().to_string().replace('\\', "\\\\")
+        ),
+    )
+    .expect("write config");
+    let report = dir.path().join("report.json");
+    let cd = Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/tests/data/dicom/cd-ct");
+    let (code, _, stderr) = tsunagi(&[
+        "ingest",
+        "--from",
+        "dicom",
+        "--quiet",
+        "--config",
+        config.to_str().expect("path"),
+        "--report",
+        report.to_str().expect("path"),
+        cd.to_str().expect("path"),
+    ]);
+    let report = std::fs::read(&report).expect("report written");
+    let report: serde_json::Value = serde_json::from_slice(&report).expect("report JSON");
+    (code, report, stderr)
+}
+
+#[test]
+fn ingest_cli_refuses_a_cd_under_enforce_and_counts_issues_under_warn() {
+    let (code, report, stderr) = ingest_with_photo_required("enforce");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("not stored"), "{stderr}");
+    let outcome = &report[0]["outcome"];
+    assert!(
+        outcome["issue"]
+            .as_array()
+            .is_some_and(|issues| issues.iter().any(|issue| {
+                issue["expression"][0]
+                    .as_str()
+                    .is_some_and(|place| place.starts_with("Bundle.entry["))
+            })),
+        "{report}"
+    );
+    assert!(report[0].get("stored").is_none(), "{report}");
+
+    let (code, report, stderr) = ingest_with_photo_required("warn");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("validation: "), "{stderr}");
+    assert!(
+        report[0]["stored"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
+    assert!(report[0]["validation"]["issue"].is_array(), "{report}");
+}
