@@ -6,7 +6,7 @@ use crate::store::StoreError;
 use tsunagi_profiles::validate::Outcome;
 use tsunagi_profiles::ModelError;
 
-/// A failed interaction. `status()` and `issue()` are the only mapping to the wire.
+/// A failed interaction. `status()` and `issue()`/`issues()` are the only mapping to the wire.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     /// The body is not acceptable FHIR (syntax, structure, limits, DOCTYPE).
