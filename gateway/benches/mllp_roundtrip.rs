@@ -96,7 +96,7 @@ fn roundtrip(criterion: &mut Criterion) {
         SqliteStore::open(&directory.join("tsunagi.db"), &SqliteConfig::default())
             .expect("open the SQLite store"),
     );
-    let gateway = Arc::new(Gateway::new(Config::default(), store));
+    let gateway = Arc::new(Gateway::new(Config::default(), store).expect("gateway"));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let address = listener.local_addr().expect("address");
     runtime.spawn(tsunagi_gateway::mllp::serve(Arc::clone(&gateway), listener));

@@ -243,7 +243,7 @@ fn open(dir: &Path) -> Arc<Gateway> {
         SqliteStore::open(&dir.join("tsunagi.db"), &SqliteConfig::default())
             .expect("open the SQLite store"),
     );
-    Arc::new(Gateway::new(Config::default(), store))
+    Arc::new(Gateway::new(Config::default(), store).expect("gateway"))
 }
 
 /// Whether every query's total (for a patient in the middle) is what the generator wrote;
@@ -346,7 +346,7 @@ async fn under_load(
 async fn generate(db: &Path, patients: usize) -> String {
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(db, &SqliteConfig::default()).expect("open the SQLite store"));
-    let gateway = Gateway::new(Config::default(), store);
+    let gateway = Gateway::new(Config::default(), store).expect("gateway");
     let limits = ParseLimits::default();
     let started = Instant::now();
     let mut ingesting = Duration::ZERO;

@@ -264,7 +264,7 @@ fn ingest(criterion: &mut Criterion) {
             SqliteStore::open(&directory.0.join("tsunagi.db"), &sqlite)
                 .expect("open the SQLite store"),
         );
-        let gateway = Gateway::new(Config::default(), store);
+        let gateway = Gateway::new(Config::default(), store).expect("gateway");
         // A first Bundle checks the data is accepted, so a model or reference error fails loudly
         // here rather than being timed as a fast failure.
         let first = Resource::from_json(&bundle_bytes(0), &limits).expect("parse the Bundle");
@@ -314,7 +314,7 @@ fn ingest_two_clients(criterion: &mut Criterion) {
         SqliteStore::open(&directory.0.join("tsunagi.db"), &SqliteConfig::default())
             .expect("open the SQLite store"),
     );
-    let gateway = Arc::new(Gateway::new(Config::default(), store));
+    let gateway = Arc::new(Gateway::new(Config::default(), store).expect("gateway"));
     let mut batch = 1_000_000;
     group.bench_function("2x100_entries_sync_full", |bencher| {
         bencher.iter_batched(

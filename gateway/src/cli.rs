@@ -1,8 +1,9 @@
-//! The `tsunagi` command line (clap): `tsunagi serve`, with more subcommands to come
-//! (`convert`, `ingest`, `validate`, `migrate`).
+//! The `tsunagi` command line (clap): `serve`, `convert`, `ingest`, `reindex` and
+//! `validate` (`migrate` to come).
 
-use crate::config::{Config, LogFormat, ENV_VARS};
+use crate::config::{Config, LogFormat, ValidationMode, ENV_VARS};
 use crate::store::{SqliteStore, Store};
+use crate::validation::WriteValidation;
 use crate::Gateway;
 use clap::{Args, Parser, Subcommand};
 use std::net::TcpListener;
@@ -31,6 +32,26 @@ pub enum Command {
     /// Convert legacy files and store them in the configured store (DICOM media: a file, a
     /// folder, a DICOMDIR or a zip), with a progress line and a summary.
     Ingest(IngestArgs),
+    /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
+    /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
+    Validate(ValidateArgs),
+}
+
+/// `tsunagi validate FILE… [--profile URL]… [--packages DIR] [--format json|xml]`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Resource files; each is one resource (a Bundle counts as one).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// A profile (canonical URL) every file must also conform to; repeatable.
+    #[arg(long = "profile", value_name = "URL")]
+    pub profiles: Vec<String>,
+    /// Directory of FHIR NPM packages (.tgz or folders) to load over the R4 core.
+    #[arg(long, value_name = "DIR")]
+    pub packages: Option<PathBuf>,
+    /// Input format; default by extension (.xml is XML, anything else JSON).
+    #[arg(long, value_name = "FORMAT", value_parser = ["json", "xml"])]
+    pub format: Option<String>,
 }
 
 /// `tsunagi reindex`.
@@ -97,7 +118,8 @@ pub struct ConvertArgs {
 #[command(after_help = env_help())]
 pub struct ServeArgs {
     /// TOML configuration file (keys: listen, base_path, public_base_url, db, workers,
-    /// log_format, [limits], [sqlite], [cache]; see deploy/tsunagi.example.toml).
+    /// log_format, [limits], [sqlite], [cache], [source], [mllp], [validation]; see
+    /// deploy/tsunagi.example.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080; env TSUNAGI_LISTEN].
@@ -116,6 +138,13 @@ pub struct ServeArgs {
     /// Also accept HL7 v2 over MLLP on this address, e.g. 127.0.0.1:2575 [env TSUNAGI_MLLP].
     #[arg(long, value_name = "ADDR")]
     pub mllp: Option<String>,
+    /// Validation of writes for every type without its own mode: off, warn or enforce
+    /// [default: warn; env TSUNAGI_VALIDATION_MODE].
+    #[arg(long, value_name = "MODE")]
+    pub validation_mode: Option<String>,
+    /// Directory of FHIR NPM packages loaded at start [env TSUNAGI_VALIDATION_PACKAGES].
+    #[arg(long, value_name = "DIR")]
+    pub validation_packages: Option<String>,
 }
 
 fn env_help() -> String {
@@ -145,6 +174,7 @@ pub fn run() -> ExitCode {
         Command::Convert(args) => crate::convert::run(&args),
         Command::Ingest(args) => crate::ingest_cli::run(&args),
         Command::Reindex(args) => reindex(&args),
+        Command::Validate(args) => crate::validate_cli::run(&args),
     }
 }
 
@@ -162,6 +192,21 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
     }
     if let Some(mllp) = &args.mllp {
         config.mllp.listen = Some(mllp.clone());
+    }
+    if let Some(mode) = &args.validation_mode {
+        config.validation.mode = match mode.as_str() {
+            "off" => ValidationMode::Off,
+            "warn" => ValidationMode::Warn,
+            "enforce" => ValidationMode::Enforce,
+            other => {
+                return Err(format!(
+                    "--validation-mode: '{other}' is not off, warn or enforce"
+                ))
+            }
+        };
+    }
+    if let Some(packages) = &args.validation_packages {
+        config.validation.packages = Some(packages.clone());
     }
     if let Some(log_format) = &args.log_format {
         config.log_format = match log_format.as_str() {
@@ -196,7 +241,13 @@ fn reindex(args: &ReindexArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let gateway = Gateway::new(config, store);
+    let gateway = match Gateway::new(config, store) {
+        Ok(gateway) => gateway,
+        Err(error) => {
+            eprintln!("tsunagi reindex: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let result = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
         eprint!("\r{done} resources indexed");
     }));
@@ -227,6 +278,15 @@ pub fn init_logging(format: LogFormat) {
 
 fn serve(config: Config) -> ExitCode {
     init_logging(config.log_format);
+    // Packages and required profiles are checked before the store is opened or a port bound:
+    // a server that cannot validate as configured must not start.
+    let validation = match WriteValidation::from_config(&config.validation) {
+        Ok(validation) => Arc::new(validation),
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::from(1);
+        }
+    };
     let (store, needs_reindex) = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
         Ok(store) => {
             let needs_reindex = store.needs_reindex();
@@ -239,7 +299,8 @@ fn serve(config: Config) -> ExitCode {
     };
     if needs_reindex {
         tracing::info!("the store predates the search index: indexing every resource first");
-        let gateway = Gateway::new(config.clone(), Arc::clone(&store));
+        let gateway =
+            Gateway::with_validation(config.clone(), Arc::clone(&store), Arc::clone(&validation));
         let indexed = actix_web::rt::System::new().block_on(gateway.reindex(&mut |done| {
             tracing::info!(done, "indexed");
         }));
@@ -283,7 +344,7 @@ fn serve(config: Config) -> ExitCode {
         },
         None => None,
     };
-    let gateway = Arc::new(Gateway::new(config, store));
+    let gateway = Arc::new(Gateway::with_validation(config, store, validation));
     let result = actix_web::rt::System::new().block_on(async move {
         if let Some(listener) = mllp_listener {
             let gateway = Arc::clone(&gateway);

@@ -2,6 +2,7 @@
 //! variables, then command-line flags (each later source wins).
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Everything the gateway reads at start. Every key has a safe default.
@@ -30,6 +31,38 @@ pub struct Config {
     pub source: SourceConfig,
     /// The MLLP (HL7 v2 over TCP) listener.
     pub mllp: MllpConfig,
+    /// Profile validation of written and `$validate`d resources.
+    pub validation: ValidationConfig,
+}
+
+/// `[validation]`: which FHIR packages to load and how strictly each resource type is checked
+/// on write (REST create/update, Bundle entries, ingest).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidationConfig {
+    /// Directory of FHIR NPM packages (`.tgz` or unpacked folders) loaded at start, over the
+    /// built-in R4 core; a package that cannot be loaded or lacks a dependency stops the start.
+    pub packages: Option<String>,
+    /// What happens on write for every type without an entry in `modes`.
+    pub mode: ValidationMode,
+    /// Per resource type overrides of `mode`, e.g. `{ Patient = "enforce" }`.
+    pub modes: BTreeMap<String, ValidationMode>,
+    /// Canonical URLs every written resource of a type must also conform to (besides its own
+    /// `meta.profile`), e.g. `{ ImagingStudy = ["http://…/JP_ImagingStudy_Radiology"] }`.
+    pub required_profiles: BTreeMap<String, Vec<String>>,
+}
+
+/// How a write treats validation issues.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidationMode {
+    /// Not validated.
+    Off,
+    /// Validated; stored anyway, with the issues returned to the client and counted in logs.
+    #[default]
+    Warn,
+    /// Validated; a resource with an error or fatal issue is refused (422).
+    Enforce,
 }
 
 /// Who sends the legacy exports and how to read them: the adapters' source context.
@@ -140,6 +173,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             source: SourceConfig::default(),
             mllp: MllpConfig::default(),
+            validation: ValidationConfig::default(),
         }
     }
 }
@@ -289,6 +323,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "TSUNAGI_MLLP_MAX_CONNECTIONS",
         "most MLLP connections at once",
     ),
+    (
+        "TSUNAGI_VALIDATION_PACKAGES",
+        "directory of FHIR packages (.tgz/folders) loaded at start",
+    ),
+    (
+        "TSUNAGI_VALIDATION_MODE",
+        "validation on write: off, warn or enforce",
+    ),
+    (
+        "TSUNAGI_VALIDATION_MODES",
+        "per-type modes, e.g. Patient=enforce,Observation=off",
+    ),
 ];
 
 impl Config {
@@ -368,6 +414,21 @@ impl Config {
                 self.mllp.frame_timeout_secs = number(name, value)?
             }
             "TSUNAGI_MLLP_MAX_CONNECTIONS" => self.mllp.max_connections = number(name, value)?,
+            "TSUNAGI_VALIDATION_PACKAGES" => self.validation.packages = Some(value.into()),
+            "TSUNAGI_VALIDATION_MODE" => self.validation.mode = choice(name, value)?,
+            "TSUNAGI_VALIDATION_MODES" => {
+                for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
+                    let (res_type, mode) =
+                        pair.split_once('=').ok_or_else(|| ConfigError::Value {
+                            name: name.into(),
+                            message: format!("'{pair}' is not Type=mode"),
+                        })?;
+                    let mode = choice(name, mode)?;
+                    self.validation
+                        .modes
+                        .insert(res_type.trim().to_owned(), mode);
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -400,6 +461,7 @@ impl Config {
             });
         }
         self.validate_source()?;
+        self.validate_validation()?;
         if !self.base_path.starts_with('/')
             || self.base_path.ends_with('/') && self.base_path.len() > 1
         {
@@ -456,6 +518,49 @@ impl Config {
                     format!("'{base}' is not an http(s) URL"),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks the `[validation]` section's type names and canonical URLs (whether the
+    /// packages load and the profiles exist is checked when the validator is built).
+    fn validate_validation(&self) -> Result<(), ConfigError> {
+        let validation = &self.validation;
+        let keys = validation
+            .modes
+            .keys()
+            .map(|res_type| ("validation.modes", res_type))
+            .chain(
+                validation
+                    .required_profiles
+                    .keys()
+                    .map(|res_type| ("validation.required_profiles", res_type)),
+            );
+        for (section, res_type) in keys {
+            if !tsunagi_profiles::is_resource_type(res_type) {
+                return Err(ConfigError::Value {
+                    name: format!("{section}.{res_type}"),
+                    message: format!("'{res_type}' is not a FHIR R4 resource type"),
+                });
+            }
+        }
+        for (res_type, profiles) in &validation.required_profiles {
+            if let Some(bad) = profiles.iter().find(|url| !url.contains(':')) {
+                return Err(ConfigError::Value {
+                    name: format!("validation.required_profiles.{res_type}"),
+                    message: format!("'{bad}' is not a canonical URL"),
+                });
+            }
+        }
+        if validation
+            .packages
+            .as_deref()
+            .is_some_and(|dir| dir.trim().is_empty())
+        {
+            return Err(ConfigError::Value {
+                name: "validation.packages".into(),
+                message: "must name a directory".into(),
+            });
         }
         Ok(())
     }
@@ -531,6 +636,53 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("max_bundle_entries"));
+    }
+
+    #[test]
+    fn validation_section_modes_and_profiles() {
+        let config = Config::from_toml(
+            "[validation]\nmode = \"enforce\"\nmodes = { Patient = \"off\" }\nrequired_profiles = { ImagingStudy = [\"http://example.org/fhir/StructureDefinition/x\"] }\n",
+        )
+        .unwrap();
+        assert_eq!(config.validation.mode, ValidationMode::Enforce);
+        assert_eq!(config.validation.modes["Patient"], ValidationMode::Off);
+        config.validate().unwrap();
+
+        let error = Config::from_toml("[validation]\nmode = \"strict\"\n").unwrap_err();
+        assert!(
+            error.contains("mode") && error.contains("strict"),
+            "{error}"
+        );
+        let error =
+            Config::from_toml("[validation]\nmodes = { Patient = \"strict\" }\n").unwrap_err();
+        assert!(error.contains("Patient"), "{error}");
+        let error = Config::from_toml("[validation]\nmodes = { Patientz = \"warn\" }\n")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("validation.modes.Patientz"),
+            "{error}"
+        );
+
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "TSUNAGI_VALIDATION_MODE" => Some("off".into()),
+                "TSUNAGI_VALIDATION_MODES" => Some("Patient=enforce, Observation=warn".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.validation.mode, ValidationMode::Off);
+        assert_eq!(config.validation.modes["Patient"], ValidationMode::Enforce);
+        assert_eq!(config.validation.modes["Observation"], ValidationMode::Warn);
+        let error = Config::default()
+            .apply_env(|name| (name == "TSUNAGI_VALIDATION_MODE").then(|| "strict".into()))
+            .unwrap_err();
+        assert!(
+            error.to_string().starts_with("TSUNAGI_VALIDATION_MODE"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use crate::outcome::Issue;
 use crate::store::StoreError;
+use tsunagi_profiles::validate::Outcome;
 use tsunagi_profiles::ModelError;
 
-/// A failed interaction. `status()` and `issue()` are the only mapping to the wire.
+/// A failed interaction. `status()` and `issue()`/`issues()` are the only mapping to the wire.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     /// The body is not acceptable FHIR (syntax, structure, limits, DOCTYPE).
@@ -94,6 +95,15 @@ pub enum GatewayError {
         /// The source is readable but of a kind Tsunagi does not convert.
         unsupported: bool,
     },
+    /// A resource breaks its type's definition or a profile it must conform to, and validation
+    /// of its type is `enforce` (`[validation]`). Every issue found is answered, not just one.
+    #[error("{res_type} does not conform: {}", first_error(outcome))]
+    Validation {
+        /// The resource type validated.
+        res_type: String,
+        /// What the validator found (errors and warnings).
+        outcome: Outcome,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -127,6 +137,16 @@ impl GatewayError {
         }
     }
 
+    /// The validator's findings when this is a refused validation (also inside a Bundle
+    /// entry).
+    pub fn validation_outcome(&self) -> Option<&Outcome> {
+        match self {
+            GatewayError::Validation { outcome, .. } => Some(outcome),
+            GatewayError::InEntry { source, .. } => source.validation_outcome(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
         match self {
@@ -146,7 +166,9 @@ impl GatewayError {
             | GatewayError::MultipleMatches(_)
             | GatewayError::NoMatch(_) => 412,
             GatewayError::Conflict(_) => 409,
-            GatewayError::Unprocessable(_) | GatewayError::Conversion { .. } => 422,
+            GatewayError::Unprocessable(_)
+            | GatewayError::Conversion { .. }
+            | GatewayError::Validation { .. } => 422,
             GatewayError::MethodNotAllowed(_) => 405,
             GatewayError::Store(StoreError::Busy(_)) => 503,
             GatewayError::Store(StoreError::Conflict(_)) => 409,
@@ -155,9 +177,38 @@ impl GatewayError {
         }
     }
 
-    /// The OperationOutcome issue describing this error.
+    /// Every OperationOutcome issue of this error: one for most errors, each finding for a
+    /// validation failure (inside a Bundle entry, located under `Bundle.entry[i].resource`).
+    pub fn issues(&self) -> Vec<Issue> {
+        match self {
+            GatewayError::Validation { outcome, .. } => reported_issues(outcome),
+            GatewayError::InEntry { index, source } => match source.as_ref() {
+                GatewayError::Validation { outcome, .. } => reported_issues(outcome)
+                    .into_iter()
+                    .map(|issue| in_entry_resource(issue, *index))
+                    .collect(),
+                _ => vec![self.issue()],
+            },
+            _ => vec![self.issue()],
+        }
+    }
+
+    /// The OperationOutcome issue describing this error (the first one for a validation
+    /// failure; [`GatewayError::issues`] has them all).
     pub fn issue(&self) -> Issue {
         match self {
+            GatewayError::Validation { .. } => {
+                let mut issues = self.issues();
+                let first = issues
+                    .iter()
+                    .position(|issue| issue.severity <= crate::outcome::Severity::Error)
+                    .unwrap_or(0);
+                if issues.is_empty() {
+                    Issue::error("invalid", self.to_string())
+                } else {
+                    issues.swap_remove(first)
+                }
+            }
             GatewayError::Model { source, location } => {
                 let code = match source {
                     ModelError::TooLarge { .. } | ModelError::TooDeep { .. } => "too-costly",
@@ -242,6 +293,45 @@ impl GatewayError {
             }
         }
     }
+}
+
+/// The error and warning issues of a validation (information is left out of write answers).
+pub fn reported_issues(outcome: &Outcome) -> Vec<Issue> {
+    outcome
+        .issues
+        .iter()
+        .filter(|found| found.severity <= tsunagi_profiles::validate::Severity::Warning)
+        .map(Issue::from)
+        .collect()
+}
+
+/// The first error of a validation, as `expression: message`.
+fn first_error(outcome: &Outcome) -> String {
+    outcome
+        .issues
+        .iter()
+        .find(|found| found.severity <= tsunagi_profiles::validate::Severity::Error)
+        .map(|found| format!("{}: {}", found.expression, found.message))
+        .unwrap_or_else(|| "no error reported".into())
+}
+
+/// A validator location (`Patient.gender`) as the place in Bundle entry `index`
+/// (`Bundle.entry[3].resource.gender`).
+pub fn in_entry_resource(mut issue: Issue, index: usize) -> Issue {
+    let resource = format!("Bundle.entry[{index}].resource");
+    issue.expression = issue
+        .expression
+        .iter()
+        .map(|location| match location.find(['.', '[']) {
+            Some(cut) => format!("{resource}{}", &location[cut..]),
+            None => resource.clone(),
+        })
+        .collect();
+    if issue.expression.is_empty() {
+        issue.expression.push(resource);
+    }
+    issue.diagnostics = format!("Bundle.entry[{index}]: {}", issue.diagnostics);
+    issue
 }
 
 impl From<ModelError> for GatewayError {

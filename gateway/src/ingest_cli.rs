@@ -10,6 +10,7 @@
 use crate::cli::IngestArgs;
 use crate::config::Config;
 use crate::ingest::{SourceFormat, SourceSettings};
+use crate::outcome::operation_outcome;
 use crate::store::{SqliteStore, Store};
 use crate::Gateway;
 use serde_json::{json, Value};
@@ -45,7 +46,13 @@ pub fn run(args: &IngestArgs) -> ExitCode {
         }
     };
     let settings = SourceSettings::from_config(&config.source);
-    let gateway = Arc::new(Gateway::new(config, store));
+    let gateway = match Gateway::new(config, store) {
+        Ok(gateway) => Arc::new(gateway),
+        Err(error) => {
+            eprintln!("tsunagi ingest: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let mut report = Vec::new();
     let mut incomplete = false;
     let mut store_failed = false;
@@ -100,15 +107,26 @@ pub fn run(args: &IngestArgs) -> ExitCode {
             "report": converted.conversion.report.to_json(),
         });
         match stored {
-            Ok(response) => {
-                let written = response["entry"].as_array().map_or(0, Vec::len);
+            Ok(ingested) => {
+                let written = ingested.response["entry"].as_array().map_or(0, Vec::len);
                 eprintln!("  stored: {written} resources in one transaction");
                 entry["stored"] = Value::from(written);
+                if !ingested.validation.is_empty() {
+                    eprintln!(
+                        "  validation: {} issues (stored: mode warn)",
+                        ingested.validation.len()
+                    );
+                    entry["validation"] = operation_outcome(&ingested.validation);
+                }
             }
             Err(error) => {
                 store_failed = true;
                 eprintln!("  not stored: {error}");
                 entry["error"] = Value::String(error.to_string());
+                if error.validation_outcome().is_some() {
+                    // Every finding, each located as Bundle.entry[i].resource….
+                    entry["outcome"] = operation_outcome(&error.issues());
+                }
             }
         }
         incomplete |= summary.files_skipped > 0;

@@ -22,6 +22,8 @@ pub mod outcome;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod validate_cli;
+pub mod validation;
 
 pub use config::Config;
 pub use error::GatewayError;

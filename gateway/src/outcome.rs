@@ -4,8 +4,10 @@
 use serde_json::{json, Value};
 
 /// How bad an issue is (R4 `issue.severity`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// The content could not be processed at all (e.g. an unparseable resource).
+    Fatal,
     /// The interaction failed.
     Error,
     /// Worth knowing; nothing failed.
@@ -55,6 +57,33 @@ impl Issue {
     }
 }
 
+impl From<&tsunagi_profiles::validate::Issue> for Issue {
+    /// A validator finding as an outcome issue: its FHIRPath location, its message and the
+    /// invariant or profile it comes from.
+    fn from(found: &tsunagi_profiles::validate::Issue) -> Self {
+        use tsunagi_profiles::validate::Severity as Found;
+        let severity = match found.severity {
+            Found::Fatal => Severity::Fatal,
+            Found::Error => Severity::Error,
+            Found::Warning => Severity::Warning,
+            Found::Information => Severity::Information,
+        };
+        let diagnostics = match &found.source {
+            Some(source) => format!("{} [{source}]", found.message),
+            None => found.message.clone(),
+        };
+        Issue {
+            severity,
+            code: found.kind.code(),
+            diagnostics,
+            expression: (!found.expression.is_empty())
+                .then(|| found.expression.clone())
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
 /// Builds the OperationOutcome JSON for `issues`.
 pub fn operation_outcome(issues: &[Issue]) -> Value {
     let issues: Vec<Value> = issues
@@ -62,6 +91,7 @@ pub fn operation_outcome(issues: &[Issue]) -> Value {
         .map(|issue| {
             let mut entry = json!({
                 "severity": match issue.severity {
+                    Severity::Fatal => "fatal",
                     Severity::Error => "error",
                     Severity::Warning => "warning",
                     Severity::Information => "information",

@@ -2,21 +2,25 @@
 
 use crate::cache::ResourceCache;
 use crate::clock::Instant;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
+use crate::error::in_entry_resource;
 use crate::fhir::bundle::{
-    history_bundle, parse_bundle, response_bundle, run_batch_entry, run_transaction, BundleKind,
+    history_bundle, parse_bundle, response_bundle, run_batch_entry, run_transaction, BundleEntry,
+    BundleKind,
 };
 use crate::fhir::capability::capability_statement;
 use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
 use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
 use crate::links::link_entries;
+use crate::outcome::Issue;
 use crate::search::run::MAX_MATCHES;
 use crate::search::{
     find_all, parse_search, run_search, PageRequest, PagedSearch, SearchPages, SearchSource,
 };
 use crate::store::{Clause, Condition, IndexKind};
 use crate::store::{HistoryQuery, HistoryScope, Store, StoreTx, StoredVersion};
+use crate::validation::WriteValidation;
 use crate::GatewayError;
 use serde_json::Value;
 use std::sync::Arc;
@@ -34,6 +38,17 @@ pub struct Gateway {
     capability: Value,
     source: SourceSettings,
     pages: SearchPages,
+    validation: Arc<WriteValidation>,
+}
+
+/// What [`Gateway::ingest`] stored: the transaction-response Bundle and the validation issues
+/// (mode `warn`) of the resources it wrote, located as `Bundle.entry[i].resource…`.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// The transaction-response Bundle.
+    pub response: Value,
+    /// Errors and warnings the validator found in the stored resources.
+    pub validation: Vec<Issue>,
 }
 
 /// The clause "in the compartment of Patient/`patient_id`" for `res_type`.
@@ -58,6 +73,18 @@ fn compartment_clause(patient_id: &str, res_type: &str) -> Result<Clause, Gatewa
     })
 }
 
+/// Each entry's outcome with the validation issues of its resource (both in entry order).
+fn with_issues(outcomes: Vec<EntryOutcome>, issues: Vec<Vec<Issue>>) -> Vec<EntryOutcome> {
+    outcomes
+        .into_iter()
+        .zip(issues.into_iter().chain(std::iter::repeat_with(Vec::new)))
+        .map(|(mut outcome, issues)| {
+            outcome.issues = issues;
+            outcome
+        })
+        .collect()
+}
+
 /// A history request's parameters after validation.
 #[derive(Debug, Clone)]
 pub struct HistoryParams {
@@ -68,19 +95,100 @@ pub struct HistoryParams {
 }
 
 impl Gateway {
-    /// A gateway over `store`.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+    /// A gateway over `store`. Fails when the `[validation]` packages cannot be loaded or a
+    /// required profile is unknown (the error names the key): such a server must not start.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Result<Self, ConfigError> {
+        let validation = Arc::new(WriteValidation::from_config(&config.validation)?);
+        Ok(Gateway::with_validation(config, store, validation))
+    }
+
+    /// A gateway over `store` sharing a validator already built from `config.validation`.
+    pub fn with_validation(
+        config: Config,
+        store: Arc<dyn Store>,
+        validation: Arc<WriteValidation>,
+    ) -> Self {
         let base_url = config.base_url();
         let capability = capability_statement(&base_url, &Instant::now().to_fhir());
         Gateway {
             cache: ResourceCache::new(config.cache.max_bytes),
             source: SourceSettings::from_config(&config.source),
+            validation,
             config,
             store,
             base_url,
             capability,
             pages: SearchPages::default(),
         }
+    }
+
+    /// The validator and the per-type validation modes.
+    pub fn validation(&self) -> &WriteValidation {
+        &self.validation
+    }
+
+    /// Runs `work` with the validator on tokio's blocking pool: validating a large resource
+    /// takes long enough to stall every other connection of an HTTP worker.
+    async fn validating<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteValidation) -> T + Send + 'static,
+    ) -> Result<T, GatewayError> {
+        let validation = Arc::clone(&self.validation);
+        tokio::task::spawn_blocking(move || work(&validation))
+            .await
+            .map_err(|error| {
+                GatewayError::Store(crate::store::StoreError::Backend(format!(
+                    "validation task failed: {error}"
+                )))
+            })
+    }
+
+    /// Validates one interaction's resource off the HTTP worker (see
+    /// [`WriteValidation::check_request`]); gives the request back with its issues.
+    async fn check_request(
+        &self,
+        request: EntryRequest,
+    ) -> Result<(EntryRequest, Vec<Issue>), GatewayError> {
+        if !self.validation.applies_to(&request) {
+            return Ok((request, Vec::new()));
+        }
+        let (request, issues) = self
+            .validating(move |validation| {
+                let issues = validation.check_request(&request);
+                (request, issues)
+            })
+            .await?;
+        Ok((request, issues?))
+    }
+
+    /// Validates every entry of a transaction before its store transaction starts: the first
+    /// refused entry fails them all (named `Bundle.entry[i]`); otherwise each entry's issues.
+    async fn check_transaction(
+        &self,
+        entries: Vec<BundleEntry>,
+    ) -> Result<(Vec<BundleEntry>, Vec<Vec<Issue>>), GatewayError> {
+        if !entries
+            .iter()
+            .any(|entry| self.validation.applies_to(&entry.request))
+        {
+            let none = entries.iter().map(|_| Vec::new()).collect();
+            return Ok((entries, none));
+        }
+        let (entries, issues) = self
+            .validating(move |validation| {
+                let issues = entries
+                    .iter()
+                    .enumerate()
+                    .map(|(index, entry)| {
+                        validation
+                            .check_request(&entry.request)
+                            .map_err(|error| error.in_entry(index))
+                    })
+                    .collect::<Result<Vec<_>, _>>();
+                (entries, issues)
+            })
+            .await?;
+        Ok((entries, issues?))
     }
 
     /// Rebuilds the search index of every current resource from the definitions, in
@@ -318,20 +426,31 @@ impl Gateway {
         &self.source
     }
 
-    /// Stores one converted message as one transaction (all or nothing) after the R4 check,
-    /// and returns the transaction-response Bundle.
+    /// Stores one converted message as one transaction (all or nothing) after the R4 check
+    /// and validation (an `enforce`d type with an error refuses the whole message), and
+    /// returns the transaction-response Bundle with the validation issues.
     pub async fn ingest(
         &self,
         conversion: &Conversion,
         source: SourceFormat,
-    ) -> Result<Value, GatewayError> {
+    ) -> Result<Ingested, GatewayError> {
         let bundle = checked_bundle(conversion)?;
         let (kind, entries) = parse_bundle(
             bundle,
             self.config.limits.max_bundle_entries,
             &self.base_url,
         )?;
-        let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let (mut entries, issues) = self.check_transaction(entries).await?;
+        let validation = issues
+            .iter()
+            .enumerate()
+            .flat_map(|(index, issues)| {
+                issues
+                    .iter()
+                    .map(move |issue| in_entry_resource(issue.clone(), index))
+            })
+            .collect();
         let now = Instant::now();
         let outcomes = self
             .store
@@ -342,13 +461,11 @@ impl Gateway {
             .await?;
         self.remember(&outcomes);
         let results: Vec<Result<EntryOutcome, GatewayError>> =
-            outcomes.into_iter().map(Ok).collect();
-        Ok(response_bundle(
-            kind,
-            &results,
-            &self.base_url,
-            PreferReturn::Minimal,
-        ))
+            with_issues(outcomes, issues).into_iter().map(Ok).collect();
+        Ok(Ingested {
+            response: response_bundle(kind, &results, &self.base_url, PreferReturn::Minimal),
+            validation,
+        })
     }
 
     /// The absolute base URL (for `Location`, `fullUrl`, links).
@@ -410,9 +527,15 @@ impl Gateway {
         Ok(stored)
     }
 
-    /// Runs one write (or read) interaction in its own transaction.
+    /// Runs one write (or read) interaction in its own transaction, after validating the
+    /// resource it writes.
     pub async fn interact(&self, request: EntryRequest) -> Result<EntryOutcome, GatewayError> {
-        self.run_one(move |tx, now| execute(tx, request, now)).await
+        let (request, issues) = self.check_request(request).await?;
+        let mut outcome = self
+            .run_one(move |tx, now| execute(tx, request, now))
+            .await?;
+        outcome.issues = issues;
+        Ok(outcome)
     }
 
     /// Runs one interaction in its own store transaction and tells the cache what it wrote.
@@ -442,21 +565,32 @@ impl Gateway {
         let results: Vec<Result<EntryOutcome, GatewayError>> = match kind {
             BundleKind::Transaction => {
                 let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+                let (entries, issues) = self.check_transaction(entries).await?;
                 let now = Instant::now();
                 let outcomes = self
                     .store
                     .transact(move |tx| run_transaction(tx, entries, now))
                     .await?;
                 self.remember(&outcomes);
-                outcomes.into_iter().map(Ok).collect()
+                with_issues(outcomes, issues).into_iter().map(Ok).collect()
             }
             BundleKind::Batch => {
                 let mut results = Vec::with_capacity(entries.len());
                 for (index, entry) in entries.into_iter().enumerate() {
                     let result = match entry {
-                        Ok(entry) => {
-                            self.run_one(move |tx, now| run_batch_entry(tx, entry, now))
-                                .await
+                        Ok(BundleEntry { full_url, request }) => {
+                            match self.check_request(request).await {
+                                Ok((request, issues)) => {
+                                    let entry = BundleEntry { full_url, request };
+                                    self.run_one(move |tx, now| run_batch_entry(tx, entry, now))
+                                        .await
+                                        .map(|mut outcome| {
+                                            outcome.issues = issues;
+                                            outcome
+                                        })
+                                }
+                                Err(error) => Err(error),
+                            }
                         }
                         Err(error) => Err(error),
                     };

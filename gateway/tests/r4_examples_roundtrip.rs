@@ -9,7 +9,7 @@ use common::examples::{example_files, r4_examples_dir};
 use common::{without_version_meta, TestServer};
 use serde_json::Value;
 use std::fmt::Write as _;
-use tsunagi_gateway::config::Synchronous;
+use tsunagi_gateway::config::{Synchronous, ValidationMode};
 use tsunagi_profiles::{ParseLimits, Resource};
 
 /// Requests in flight at once; examples sharing a type/id always go to the same lane, in order.
@@ -35,6 +35,9 @@ async fn every_parseable_r4_example_round_trips_through_put_and_get() {
         config.cache.max_bytes = 0; // every GET reads the store
         config.sqlite.synchronous = Synchronous::Normal;
         config.limits.max_body_bytes = 64 << 20;
+        // This test is about storage round trips; profile validation of every example (four
+        // times slower in a debug build) belongs to the validator's own suite.
+        config.validation.mode = ValidationMode::Off;
     });
     // The package holds two Bundles of 20 and 35 MB: test them too.
     let limits = ParseLimits {

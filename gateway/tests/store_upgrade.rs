@@ -73,7 +73,7 @@ async fn a_version_2_file_is_upgraded_and_reindexed() {
         "an old file with resources needs a reindex"
     );
     let store: Arc<dyn Store> = Arc::new(store);
-    let gateway = Gateway::new(Config::default(), Arc::clone(&store));
+    let gateway = Gateway::new(Config::default(), Arc::clone(&store)).expect("gateway");
     let find = |query: &'static [(&'static str, &'static str)]| {
         let store = Arc::clone(&store);
         async move {

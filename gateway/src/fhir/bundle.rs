@@ -414,7 +414,7 @@ pub fn response_bundle(
             Err(error) => json!({
                 "response": {
                     "status": status_text(error.status()),
-                    "outcome": operation_outcome(&[error.issue()]),
+                    "outcome": operation_outcome(&error.issues()),
                 }
             }),
         })
@@ -458,15 +458,14 @@ fn outcome_entry(outcome: &EntryOutcome, base_url: &str, prefer: PreferReturn) -
         response.insert("etag".into(), json!(etag(stored.version)));
         response.insert("lastModified".into(), json!(stored.last_updated.to_fhir()));
     }
-    if prefer == PreferReturn::OperationOutcome {
+    if prefer == PreferReturn::OperationOutcome || !outcome.issues.is_empty() {
         let note = outcome
             .note
             .clone()
             .unwrap_or_else(|| status_text(outcome.status));
-        response.insert(
-            "outcome".into(),
-            operation_outcome(&[Issue::information(note)]),
-        );
+        let mut issues = vec![Issue::information(note)];
+        issues.extend(outcome.issues.iter().cloned());
+        response.insert("outcome".into(), operation_outcome(&issues));
     }
     entry.insert("response".into(), Value::Object(response));
     Value::Object(entry)

@@ -44,6 +44,16 @@ pub const TYPE_INTERACTIONS: &[&str] = &[
 /// Whole-system interactions served.
 pub const SYSTEM_INTERACTIONS: &[&str] = &["transaction", "batch", "history-system"];
 
+/// `$validate` (`POST [base]/$validate`, `POST [base]/[type]/$validate`), listed at system and
+/// type level.
+fn validate_operation() -> Value {
+    json!({
+        "name": "validate",
+        "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+        "documentation": "Validates the resource sent (raw, or as the 'resource' of a Parameters with optional 'profile') against its type, its meta.profile, the requested profiles and the server's required profiles for the type; answers 200 with an OperationOutcome. 'mode' (create, update, delete) is accepted but ignored: every request is a plain validation of the resource sent. Writes are validated as configured per type (off, warn: stored with the issues in the answer, enforce: 422).",
+    })
+}
+
 /// Builds the CapabilityStatement for a server at `base_url`.
 pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
     let interactions = |codes: &[&str]| -> Vec<Value> {
@@ -66,6 +76,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
                 "referencePolicy": ["literal", "logical"],
                 "searchInclude": includes,
                 "searchParam": search_params,
+                "operation": [validate_operation()],
             })
         })
         .collect();
@@ -85,6 +96,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
             "documentation": "Search: every parameter listed per type (composite ones included), with the modifiers :missing, :not, :text, :of-type, :in, :not-in, :below and :above (token; the ValueSet or CodeSystem must be stored here), :exact and :contains (string), :identifier and :[type] (reference), :below and :above (uri); _text and _content (every word, case- and accent-insensitive); chains, _has, _include/_revinclude (:iterate), _sort, _count, _total, _summary (true, text, data, count), _elements. Conditional create, update and delete use the same search (without the terminology modifiers).",
             "resource": resources,
             "interaction": interactions(SYSTEM_INTERACTIONS),
+            "operation": [validate_operation()],
         }],
     })
 }

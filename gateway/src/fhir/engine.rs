@@ -80,6 +80,7 @@ fn create(
                         "If-None-Exist matched an existing resource; nothing created".into(),
                     ),
                     wrote: false,
+                    issues: Vec::new(),
                 });
             }
             _ => {
@@ -314,6 +315,7 @@ fn found(stored: Option<StoredVersion>, what: &str) -> Result<EntryOutcome, Gate
         stored: Some(stored),
         note: None,
         wrote: false,
+        issues: Vec::new(),
     })
 }
 
@@ -323,6 +325,7 @@ fn written(status: u16, stored: StoredVersion) -> EntryOutcome {
         stored: Some(stored),
         note: None,
         wrote: true,
+        issues: Vec::new(),
     }
 }
 
@@ -332,6 +335,7 @@ fn unchanged(live: StoredVersion) -> EntryOutcome {
         stored: Some(live),
         note: Some("content unchanged; no new version".into()),
         wrote: false,
+        issues: Vec::new(),
     }
 }
 
@@ -341,6 +345,7 @@ fn nothing_done(status: u16, note: &str) -> EntryOutcome {
         stored: None,
         note: Some(note.to_owned()),
         wrote: false,
+        issues: Vec::new(),
     }
 }
 

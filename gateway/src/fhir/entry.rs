@@ -1,6 +1,7 @@
 //! One FHIR interaction as data: what a single HTTP request or one Bundle entry asks for.
 
 use super::ids::check_id;
+use crate::outcome::Issue;
 use crate::store::StoredVersion;
 use crate::GatewayError;
 use serde_json::Value;
@@ -153,6 +154,9 @@ pub struct EntryOutcome {
     pub note: Option<String>,
     /// True when this interaction wrote a new version (the cache must learn it).
     pub wrote: bool,
+    /// Validation errors and warnings about the resource sent (mode `warn`), answered with
+    /// `Prefer: return=OperationOutcome` and in Bundle `entry.response.outcome`.
+    pub issues: Vec<Issue>,
 }
 
 /// What the client asked a write to answer with (`Prefer: return=…`).

@@ -6,6 +6,7 @@ mod negotiate;
 mod operations;
 mod respond;
 mod routes;
+mod validate;
 
 pub use negotiate::{format_of, parse_prefer, request_format, response_format, Prefer};
 

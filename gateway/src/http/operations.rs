@@ -58,7 +58,7 @@ pub async fn convert(
                 .iter()
                 .map(|(_, result)| match result {
                     Ok(conversion) => json!({"resource": conversion.bundle()}),
-                    Err(error) => json!({"resource": operation_outcome(&[error.issue()])}),
+                    Err(error) => json!({"resource": operation_outcome(&error.issues())}),
                 })
                 .collect();
             json!({"resourceType": "Bundle", "type": "collection", "entry": entries})
@@ -83,10 +83,11 @@ pub async fn ingest(
         for (index, converted) in messages {
             let mut parts = vec![json!({"name": "index", "valueInteger": index})];
             let stored = match converted {
-                Ok(conversion) => gateway
-                    .ingest(&conversion, format)
-                    .await
-                    .map(|response| (response, report_issues(&conversion.report))),
+                Ok(conversion) => gateway.ingest(&conversion, format).await.map(|ingested| {
+                    let mut issues = report_issues(&conversion.report);
+                    issues.extend(ingested.validation);
+                    (ingested.response, issues)
+                }),
                 Err(error) => Err(error),
             };
             match stored {
@@ -104,7 +105,7 @@ pub async fn ingest(
                 Err(error) if single => return Err(error),
                 Err(error) => {
                     parts.push(
-                        json!({"name": "outcome", "resource": operation_outcome(&[error.issue()])}),
+                        json!({"name": "outcome", "resource": operation_outcome(&error.issues())}),
                     );
                 }
             }

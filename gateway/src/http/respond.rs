@@ -197,11 +197,9 @@ fn note_response(code: u16, outcome: &EntryOutcome, negotiated: Negotiated) -> H
         .note
         .clone()
         .unwrap_or_else(|| crate::fhir::entry::status_text(outcome.status));
-    value_response(
-        code,
-        operation_outcome(&[Issue::information(note)]),
-        negotiated,
-    )
+    let mut issues = vec![Issue::information(note)];
+    issues.extend(outcome.issues.iter().cloned());
+    value_response(code, operation_outcome(&issues), negotiated)
 }
 
 /// An error as an OperationOutcome with its status. Server faults are logged (no patient data:
@@ -213,7 +211,7 @@ pub fn error_response(error: &GatewayError, negotiated: Negotiated) -> HttpRespo
     } else {
         tracing::debug!(status = code, "request refused");
     }
-    let outcome = operation_outcome(&[error.issue()]);
+    let outcome = operation_outcome(&error.issues());
     let body = Resource::from_checked_value(outcome.clone())
         .and_then(|resource| resource.serialize(negotiated.format, negotiated.pretty))
         .unwrap_or_else(|_| outcome.to_string().into_bytes());

@@ -4,6 +4,7 @@
 use super::frame::{framed, FrameError, FrameLimits, FrameReader};
 use crate::clock::Instant;
 use crate::ingest::SourceFormat;
+use crate::outcome::Severity;
 use crate::{Gateway, GatewayError};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,7 +101,37 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
         }
     }
     match gateway.ingest(&conversion, SourceFormat::Hl7v2).await {
-        Ok(_) => accepted(),
+        Ok(ingested) => {
+            if !ingested.validation.is_empty() {
+                tracing::info!(
+                    issues = ingested.validation.len(),
+                    "MLLP message stored with validation issues"
+                );
+            }
+            accepted()
+        }
+        Err(error) if error.validation_outcome().is_some() => {
+            // Counts only: validation messages can quote the message's values.
+            let issues = error.issues();
+            let errors = issues
+                .iter()
+                .filter(|issue| issue.severity <= Severity::Error)
+                .count();
+            tracing::warn!(errors, "MLLP message refused: validation");
+            let first = issues
+                .iter()
+                .find(|issue| issue.severity <= Severity::Error)
+                .map(|issue| format!("{}: {}", issue.expression.join(", "), issue.diagnostics))
+                .unwrap_or_else(|| error.to_string());
+            let text = match errors {
+                0 | 1 => format!("not stored, the FHIR validation failed: {first}"),
+                more => format!(
+                    "not stored, the FHIR validation failed: {first} (and {} more errors)",
+                    more - 1
+                ),
+            };
+            reply(AckCode::Error, None, validation_error_code(&error), &text)
+        }
         Err(error @ GatewayError::Conversion { .. }) => {
             tracing::warn!(%error, "MLLP message refused");
             reply(AckCode::Error, None, "102", &error.to_string())
@@ -109,6 +140,23 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
             tracing::error!(%error, "MLLP message not stored");
             reply(AckCode::Error, None, "207", &error.to_string())
         }
+    }
+}
+
+/// HL7 table 0357 code for a refused validation: 101 when a required element is missing,
+/// 103 for a code outside its value set, 102 (data type error) otherwise.
+fn validation_error_code(error: &GatewayError) -> &'static str {
+    use tsunagi_profiles::validate::{IssueType, Severity as Found};
+    let first = error.validation_outcome().and_then(|outcome| {
+        outcome
+            .issues
+            .iter()
+            .find(|issue| issue.severity <= Found::Error)
+    });
+    match first.map(|issue| issue.kind) {
+        Some(IssueType::Required) => "101",
+        Some(IssueType::CodeInvalid) => "103",
+        _ => "102",
     }
 }
 

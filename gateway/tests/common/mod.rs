@@ -48,7 +48,7 @@ impl TestServer {
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&PathBuf::from(&config.db), &config.sqlite).expect("open store"),
         );
-        let gateway = Arc::new(Gateway::new(config, store));
+        let gateway = Arc::new(Gateway::new(config, store).expect("gateway configuration"));
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
