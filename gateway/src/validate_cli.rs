@@ -33,6 +33,7 @@ pub fn run(args: &ValidateArgs) -> ExitCode {
     let validator = Validator::new(Arc::new(registry));
     let options = ValidateOptions {
         profiles: args.profiles.clone(),
+        ..ValidateOptions::default()
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

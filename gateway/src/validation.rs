@@ -98,7 +98,10 @@ impl WriteValidation {
                 profiles.push(profile.clone());
             }
         }
-        ValidateOptions { profiles }
+        ValidateOptions {
+            profiles,
+            ..ValidateOptions::default()
+        }
     }
 
     /// Checks a resource about to be written: nothing in mode `off`; in `enforce` a

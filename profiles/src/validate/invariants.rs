@@ -38,6 +38,17 @@ pub(crate) fn check<'v>(
         let holds = match constraint.key.as_str() {
             "ele-1" => Some(ele_1(occurrence)),
             "ext-1" => Some(ext_1(occurrence)),
+            "dom-3" => occurrence.value.map(dom_3),
+            "ref-1" => occurrence.value.map(|reference| ref_1(walk, reference)),
+            // A contained resource is told by its container's narrative.
+            "dom-6"
+                if walk
+                    .resources
+                    .last()
+                    .is_some_and(|(_, contained)| *contained) =>
+            {
+                None
+            }
             _ => evaluate(walk, constraint, occurrence, path, fhirpath_type),
         };
         if holds == Some(false) {
@@ -80,6 +91,77 @@ fn ext_1(occurrence: Occurrence<'_>) -> bool {
         .keys()
         .any(|key| key.starts_with("value") || key.starts_with("_value"));
     has_extensions != has_value
+}
+
+/// dom-3: every contained resource is referred to from elsewhere in the resource (`#id`), or
+/// refers to its container (`#`).
+fn dom_3(resource: &Value) -> bool {
+    let Some(contained) = resource.get("contained").and_then(Value::as_array) else {
+        return true;
+    };
+    let mut local_references = std::collections::HashSet::new();
+    collect_local_references(resource, &mut local_references, 0);
+    contained.iter().all(|inner| {
+        let id = inner.get("id").and_then(Value::as_str).unwrap_or("");
+        let mut own = std::collections::HashSet::new();
+        collect_local_references(inner, &mut own, 0);
+        let local = format!("#{id}");
+        local_references.contains(local.as_str()) || own.contains("#")
+    })
+}
+
+/// ref-1: a local reference (`#id`) names a resource contained in the root resource, or the
+/// container itself (`#`) from inside a contained resource.
+fn ref_1(walk: &Walk<'_, '_>, reference: &Value) -> bool {
+    let Some(text) = reference.get("reference").and_then(Value::as_str) else {
+        return true;
+    };
+    let Some(local) = text.strip_prefix('#') else {
+        return true;
+    };
+    let root = walk.root_resource();
+    if local.is_empty() {
+        return !std::ptr::eq(root, walk.current_resource());
+    }
+    root.get("contained")
+        .and_then(Value::as_array)
+        .is_some_and(|contained| {
+            contained
+                .iter()
+                .any(|inner| inner.get("id").and_then(Value::as_str) == Some(local))
+        })
+}
+
+/// Every string value starting with `#` (local references, canonicals, URIs).
+fn collect_local_references<'v>(
+    value: &'v Value,
+    out: &mut std::collections::HashSet<&'v str>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::String(text) if text.starts_with('#') => {
+            out.insert(text.as_str());
+        }
+        // A narrative may point at contained resources too (`<img src="#id"/>`).
+        Value::String(text) if text.starts_with("<div") => {
+            for (at, _) in text.match_indices("=\"#") {
+                let start = at + 2;
+                if let Some(length) = text[start..].find('"') {
+                    out.insert(&text[start..start + length]);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_local_references(item, out, depth + 1)),
+        Value::Object(object) => object
+            .values()
+            .for_each(|item| collect_local_references(item, out, depth + 1)),
+        _ => {}
+    }
 }
 
 /// `Some(holds)`, or `None` (with a warning) when the expression could not be evaluated.

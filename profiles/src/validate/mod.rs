@@ -51,6 +51,8 @@ pub struct ValidateOptions {
 pub struct Validator {
     registry: Arc<Registry>,
     profiles: moka::sync::Cache<String, Option<Arc<CompiledProfile>>>,
+    /// Base definitions by type name (`Patient`), without building their URL each time.
+    types: moka::sync::Cache<String, Option<Arc<CompiledProfile>>>,
     expansions: moka::sync::Cache<String, Option<Arc<Expansion>>>,
     code_systems: moka::sync::Cache<String, Option<Arc<KnownCodes>>>,
 }
@@ -64,6 +66,7 @@ impl Validator {
         Validator {
             registry,
             profiles: moka::sync::Cache::new(CACHE_ENTRIES),
+            types: moka::sync::Cache::new(CACHE_ENTRIES),
             expansions: moka::sync::Cache::new(CACHE_ENTRIES),
             code_systems: moka::sync::Cache::new(CACHE_ENTRIES),
         }
@@ -124,6 +127,9 @@ impl Validator {
             }
         };
         let mut outcome = self.validate(&resource, options);
+        if outcome.issues.is_empty() {
+            return outcome;
+        }
         let root = resource
             .get("resourceType")
             .and_then(Value::as_str)
@@ -167,9 +173,14 @@ impl Validator {
         if type_name.contains(':') {
             return self.profile(type_name);
         }
-        self.profile(&format!(
+        if let Some(known) = self.types.get(type_name) {
+            return known;
+        }
+        let compiled = self.profile(&format!(
             "http://hl7.org/fhir/StructureDefinition/{type_name}"
-        ))
+        ));
+        self.types.insert(type_name.to_owned(), compiled.clone());
+        compiled
     }
 
     /// The expansion of a ValueSet (cached; `None` when it cannot be expanded here).

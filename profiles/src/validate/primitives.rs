@@ -87,36 +87,20 @@ fn check_integer(type_code: &str, value: &Value) -> Option<String> {
         .then(|| format!("{integer} is outside the range of {type_code} ({low}..{high})"))
 }
 
-/// The lexical patterns; a pattern that failed to compile (never, they are fixed) is not checked.
+/// The lexical patterns still checked by regular expression (rare types); a pattern that
+/// failed to compile (never, they are fixed) is not checked.
 struct Patterns {
-    code: Option<Regex>,
-    id: Option<Regex>,
     oid: Option<Regex>,
     uuid: Option<Regex>,
-    date: Option<Regex>,
-    date_time: Option<Regex>,
-    instant: Option<Regex>,
-    time: Option<Regex>,
 }
 
 fn patterns() -> &'static Patterns {
     static PATTERNS: OnceLock<Patterns> = OnceLock::new();
     PATTERNS.get_or_init(|| {
         let build = |pattern: &str| Regex::new(pattern).ok();
-        const YEAR: &str = "([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)";
-        const MONTH: &str = "(0[1-9]|1[0-2])";
-        const DAY: &str = "(0[1-9]|[1-2][0-9]|3[0-1])";
-        const TIME: &str = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]{1,9})?";
-        const ZONE: &str = "(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))";
         Patterns {
-            code: build(r"^[^\s]+( [^\s]+)*$"),
-            id: build(r"^[A-Za-z0-9\-\.]{1,64}$"),
             oid: build(r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$"),
             uuid: build(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
-            date: build(&format!("^{YEAR}(-{MONTH}(-{DAY})?)?$")),
-            date_time: build(&format!("^{YEAR}(-{MONTH}(-{DAY}(T{TIME}{ZONE})?)?)?$")),
-            instant: build(&format!("^{YEAR}-{MONTH}-{DAY}T{TIME}{ZONE}$")),
-            time: build(&format!("^{TIME}$")),
         }
     })
 }
@@ -137,19 +121,153 @@ fn check_string(type_code: &str, text: &str) -> Option<String> {
     let patterns = patterns();
     let invalid = |what: &str| Some(format!("'{}' is not a valid {what}", shorten(text)));
     match type_code {
-        "code" if !matches(&patterns.code, text) => invalid("code"),
-        "id" if !matches(&patterns.id, text) => invalid("id"),
+        "code" if !code_ok(text) => invalid("code"),
+        "id" if !id_ok(text) => invalid("id"),
         "oid" if !matches(&patterns.oid, text) => invalid("oid"),
         "uuid" if !matches(&patterns.uuid, text) => invalid("uuid"),
         "uri" | "url" | "canonical" if text.chars().any(char::is_whitespace) => invalid(type_code),
-        "date" | "Date" if !(matches(&patterns.date, text) && calendar_ok(text)) => invalid("date"),
-        "dateTime" | "DateTime" if !(matches(&patterns.date_time, text) && calendar_ok(text)) => {
+        "date" | "Date" if !(temporal_ok(text, Temporal::Date) && calendar_ok(text)) => {
+            invalid("date")
+        }
+        "dateTime" | "DateTime"
+            if !(temporal_ok(text, Temporal::DateTime) && calendar_ok(text)) =>
+        {
             invalid("dateTime")
         }
-        "instant" if !(matches(&patterns.instant, text) && calendar_ok(text)) => invalid("instant"),
-        "time" | "Time" if !matches(&patterns.time, text) => invalid("time"),
+        "instant" if !(temporal_ok(text, Temporal::Instant) && calendar_ok(text)) => {
+            invalid("instant")
+        }
+        "time" | "Time" if !temporal_ok(text, Temporal::Time) => invalid("time"),
         "base64Binary" if !base64_ok(text) => invalid("base64Binary"),
         _ => None,
+    }
+}
+
+/// `[A-Za-z0-9\-\.]{1,64}`.
+fn id_ok(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// `[^\s]+( [^\s]+)*`: no whitespace but single spaces between words.
+fn code_ok(text: &str) -> bool {
+    let mut previous_space = true; // a leading space is refused
+    for c in text.chars() {
+        if c == ' ' {
+            if previous_space {
+                return false;
+            }
+            previous_space = true;
+        } else if c.is_whitespace() {
+            return false;
+        } else {
+            previous_space = false;
+        }
+    }
+    !previous_space
+}
+
+/// The R4 date and time forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Temporal {
+    Date,
+    DateTime,
+    Instant,
+    Time,
+}
+
+/// Whether `text` has the lexical form of `kind` (the R4 regular expressions, by hand).
+fn temporal_ok(text: &str, kind: Temporal) -> bool {
+    let bytes = text.as_bytes();
+    if kind == Temporal::Time {
+        return time_len(bytes) == Some(bytes.len());
+    }
+    let Some((date_len, full_date)) = date_len(bytes) else {
+        return false;
+    };
+    let rest = &bytes[date_len..];
+    match kind {
+        Temporal::Date => rest.is_empty(),
+        Temporal::DateTime if rest.is_empty() => true,
+        _ => {
+            let Some(after_t) = rest.strip_prefix(b"T") else {
+                return false;
+            };
+            if !full_date {
+                return false;
+            }
+            let Some(time) = time_len(after_t) else {
+                return false;
+            };
+            zone_ok(&after_t[time..])
+        }
+    }
+}
+
+fn two_digits(bytes: &[u8], at: usize) -> Option<u32> {
+    let pair = bytes.get(at..at + 2)?;
+    pair.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| u32::from(pair[0] - b'0') * 10 + u32::from(pair[1] - b'0'))
+}
+
+/// The length of a leading `YYYY(-MM(-DD)?)?` and whether it is a full date.
+fn date_len(bytes: &[u8]) -> Option<(usize, bool)> {
+    let year = bytes.get(..4)?;
+    if !year.iter().all(u8::is_ascii_digit) || year == b"0000" {
+        return None;
+    }
+    if bytes.get(4) != Some(&b'-') {
+        return Some((4, false));
+    }
+    let month = two_digits(bytes, 5)?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    if bytes.get(7) != Some(&b'-') {
+        return Some((7, false));
+    }
+    let day = two_digits(bytes, 8)?;
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    Some((10, true))
+}
+
+/// The length of a leading `hh:mm:ss(.fff)?`.
+fn time_len(bytes: &[u8]) -> Option<usize> {
+    let hours = two_digits(bytes, 0)?;
+    let minutes = two_digits(bytes, 3)?;
+    let seconds = two_digits(bytes, 6)?;
+    if bytes.get(2) != Some(&b':')
+        || bytes.get(5) != Some(&b':')
+        || hours > 23
+        || minutes > 59
+        || seconds > 60
+    {
+        return None;
+    }
+    if bytes.get(8) != Some(&b'.') {
+        return Some(8);
+    }
+    let fraction = bytes[9..].iter().take_while(|b| b.is_ascii_digit()).count();
+    (1..=9).contains(&fraction).then_some(9 + fraction)
+}
+
+/// `Z` or `(+|-)hh:mm` up to `+14:00`.
+fn zone_ok(bytes: &[u8]) -> bool {
+    match bytes {
+        b"Z" => true,
+        [b'+' | b'-', rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
+            match (two_digits(rest, 0), two_digits(rest, 3)) {
+                (Some(14), Some(0)) => true,
+                (Some(hours), Some(minutes)) => hours <= 13 && minutes <= 59,
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -223,6 +341,19 @@ mod tests {
             "zone needed"
         );
         assert!(check_primitive("instant", &json!("2024-01-01")).is_some());
+        assert_eq!(
+            check_primitive("instant", &json!("2024-01-01T00:00:00.123Z")),
+            None
+        );
+        assert!(check_primitive("dateTime", &json!("2024-01T10:00:00Z")).is_some());
+        assert!(check_primitive("dateTime", &json!("2024-01-01T24:00:00Z")).is_some());
+        assert!(check_primitive("dateTime", &json!("2024-01-01T10:00:00+14:30")).is_some());
+        assert_eq!(check_primitive("time", &json!("23:59:60")), None);
+        assert!(check_primitive("time", &json!("23:59")).is_some());
+        assert!(check_primitive("date", &json!("0000")).is_some());
+        assert!(check_primitive("code", &json!("a  b")).is_some());
+        assert_eq!(check_primitive("code", &json!("a b")), None);
+        assert!(check_primitive("id", &json!("x".repeat(65))).is_some());
         assert_eq!(check_primitive("id", &json!("a-1.b")), None);
         assert!(check_primitive("id", &json!("a_1")).is_some());
         assert!(check_primitive("code", &json!(" x")).is_some());

@@ -3,9 +3,6 @@
 //! references resolved, Bundle entries' `fullUrl` rules, and the contexts an extension may be
 //! used in.
 
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::compiled::ElementNode;
@@ -16,21 +13,22 @@ use crate::model::TypeModel;
 
 const CORE_PREFIX: &str = "http://hl7.org/fhir/StructureDefinition/";
 
-fn rest_pattern() -> Option<&'static Regex> {
-    static PATTERN: OnceLock<Option<Regex>> = OnceLock::new();
-    PATTERN
-        .get_or_init(|| {
-            Regex::new(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(?:/_history/[A-Za-z0-9\-\.]{1,64})?$").ok()
-        })
-        .as_ref()
-}
-
-/// The type and id a RESTful reference or URL names (`Patient/1`, `http://x/fhir/Patient/1`).
+/// The type and id a RESTful reference or URL names (`Patient/1`, `http://x/fhir/Patient/1`,
+/// either with `/_history/v`).
 fn rest_target(reference: &str) -> Option<(&str, &str)> {
-    let captures = rest_pattern()?.captures(reference)?;
-    let res_type = captures.get(1)?.as_str();
-    let id = captures.get(2)?.as_str();
-    is_resource_type(res_type).then_some((res_type, id))
+    let is_id = |text: &str| {
+        (1..=64).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    };
+    let mut parts: Vec<&str> = reference.rsplitn(5, '/').collect();
+    // `Type/id/_history/v` → drop the version part.
+    if parts.len() >= 4 && parts[1] == "_history" && is_id(parts[0]) {
+        parts.drain(..2);
+    }
+    let (id, res_type) = (*parts.first()?, *parts.get(1)?);
+    (is_id(id) && is_resource_type(res_type)).then_some((res_type, id))
 }
 
 /// Checks the target type of a Reference value.

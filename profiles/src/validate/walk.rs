@@ -386,7 +386,12 @@ impl<'a, 'v> Walk<'a, 'v> {
             let (values, extras) = if is_extras {
                 (None, Some(value))
             } else {
-                (Some(value), object.get(&format!("_{name}")))
+                let extras = if is_primitive(&child_type) {
+                    object.get(&format!("_{name}"))
+                } else {
+                    None
+                };
+                (Some(value), extras)
             };
             self.split_occurrences(
                 child_node,
@@ -400,6 +405,9 @@ impl<'a, 'v> Walk<'a, 'v> {
         for (slot, &child) in children.iter().enumerate() {
             let occurrences = std::mem::take(&mut found[slot]);
             let child_node = &profile.nodes[child];
+            if occurrences.is_empty() && child_node.min == 0 && child_node.slices.is_empty() {
+                continue;
+            }
             let element_path = format!(
                 "{path}.{}",
                 child_node.choice.as_deref().unwrap_or(&child_node.name)
@@ -539,6 +547,11 @@ impl<'a, 'v> Walk<'a, 'v> {
         parent_path: &str,
         element_path: &str,
     ) {
+        let too_few = (count as u64) < u64::from(node.min);
+        let too_many = node.max.is_some_and(|max| count as u64 > u64::from(max));
+        if !too_few && !too_many {
+            return;
+        }
         let name = element_path
             .rsplit_once('.')
             .map_or(element_path, |(_, name)| name);
@@ -546,7 +559,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             "{}.{name}",
             node.path.rsplit_once('.').map_or("", |(parent, _)| parent)
         );
-        if (count as u64) < u64::from(node.min) {
+        if too_few {
             self.error(
                 IssueType::Structure,
                 parent_path,

@@ -675,7 +675,10 @@ mod tests {
 </div>"##;
         assert_eq!(check_narrative(div), vec![]);
         assert_eq!(check_narrative(&wrap("text")), vec![]);
-        assert_eq!(check_narrative(&wrap("<img src=\"#scan\" alt=\"\"/>")), vec![]);
+        assert_eq!(
+            check_narrative(&wrap("<img src=\"#scan\" alt=\"\"/>")),
+            vec![]
+        );
         // Markup without any text says nothing (txt-2).
         assert_one_problem_mentioning(&wrap("<br/>"), "txt-2");
         assert_one_problem_mentioning(&wrap("<p></p>"), "txt-2");
