@@ -49,54 +49,55 @@ fn typed_from_value(value: &serde_json::Value) -> Result<TypedResource, ModelErr
 
 /// Parses R4 XML into the JSON form of the same resource, narratives kept exact.
 pub(crate) fn xml_to_value(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+    with_narratives_kept(bytes, |source| {
+        let typed: TypedResource =
+            fhirbolt::xml::from_slice(source, strict()).map_err(structure)?;
+        fhirbolt::json::to_json_value(typed, Some(SerializationConfig { always_sort: false }))
+            .map_err(serialize)
+    })
+}
+
+/// Like [`xml_to_value`], through fhirbolt's generic element model, so that a resource that
+/// lacks required elements still converts.
+pub(crate) fn xml_to_value_lenient(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
+    with_narratives_kept(bytes, |source| {
+        let element: Element<{ FhirReleases::R4 }> =
+            fhirbolt::xml::from_slice(source, None).map_err(structure)?;
+        let text = fhirbolt::json::to_vec(&element, None).map_err(serialize)?;
+        serde_json::from_slice(&text).map_err(serialize)
+    })
+}
+
+/// Runs an XML → JSON conversion with the declaration normalised and the narratives lifted
+/// out before it and put back after it, so their XHTML stays exact.
+fn with_narratives_kept(
+    bytes: &[u8],
+    convert: impl FnOnce(&[u8]) -> Result<serde_json::Value, ModelError>,
+) -> Result<serde_json::Value, ModelError> {
     let normalized = normalize_declaration(bytes);
     let bytes = normalized.as_ref();
     let lifted = narrative::lift_from_xml(bytes);
     let source = lifted
         .as_ref()
         .map_or(bytes, |(rewritten, _)| rewritten.as_slice());
-    let typed: TypedResource =
-        fhirbolt::xml::from_slice(source, strict()).map_err(|error| ModelError::Structure {
-            message: error.to_string(),
-        })?;
-    let mut value =
-        fhirbolt::json::to_json_value(typed, Some(SerializationConfig { always_sort: false }))
-            .map_err(|error| ModelError::Serialize {
-                format: "JSON",
-                message: error.to_string(),
-            })?;
+    let mut value = convert(source)?;
     if let Some((_, narratives)) = &lifted {
         narrative::restore_into_json(&mut value, narratives);
     }
     Ok(value)
 }
 
-/// Like [`xml_to_value`], through fhirbolt's generic element model, so that a resource that
-/// lacks required elements still converts.
-pub(crate) fn xml_to_value_lenient(bytes: &[u8]) -> Result<serde_json::Value, ModelError> {
-    let normalized = normalize_declaration(bytes);
-    let bytes = normalized.as_ref();
-    let lifted = narrative::lift_from_xml(bytes);
-    let source = lifted
-        .as_ref()
-        .map_or(bytes, |(rewritten, _)| rewritten.as_slice());
-    let element: Element<{ FhirReleases::R4 }> =
-        fhirbolt::xml::from_slice(source, None).map_err(|error| ModelError::Structure {
-            message: error.to_string(),
-        })?;
-    let text = fhirbolt::json::to_vec(&element, None).map_err(|error| ModelError::Serialize {
+fn structure(error: impl std::fmt::Display) -> ModelError {
+    ModelError::Structure {
+        message: error.to_string(),
+    }
+}
+
+fn serialize(error: impl std::fmt::Display) -> ModelError {
+    ModelError::Serialize {
         format: "JSON",
         message: error.to_string(),
-    })?;
-    let mut value: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|error| ModelError::Serialize {
-            format: "JSON",
-            message: error.to_string(),
-        })?;
-    if let Some((_, narratives)) = &lifted {
-        narrative::restore_into_json(&mut value, narratives);
     }
-    Ok(value)
 }
 
 /// Writes the JSON form of a resource as R4 XML, narratives kept exact.

@@ -130,10 +130,18 @@ fn check_systems(walk: &mut Walk<'_, '_>, value: &Value, type_code: &str, path: 
             continue;
         };
         match codes.get(code) {
-            None => walk.error(
+            // HL7's own code systems are complete here; a copy of an external one (DICOM)
+            // may predate the code.
+            None if is_hl7_system(system) => walk.error(
                 IssueType::CodeInvalid,
                 path,
                 format!("Unknown code '{system}#{code}': the code system does not define it"),
+            ),
+            None => walk.report(
+                super::outcome::Severity::Warning,
+                IssueType::CodeInvalid,
+                path,
+                format!("Unknown code '{system}#{code}': not in the local copy of the code system"),
             ),
             Some(displays) => {
                 let display = coding.get("display").and_then(Value::as_str);
@@ -189,4 +197,9 @@ pub(crate) fn compare_values(value: &Value, limit: &Value) -> Option<Ordering> {
         }
         _ => None,
     }
+}
+
+/// Code systems HL7 maintains (their local copies are authoritative).
+fn is_hl7_system(system: &str) -> bool {
+    system.starts_with("http://hl7.org/fhir/") || system.starts_with("http://terminology.hl7.org/")
 }

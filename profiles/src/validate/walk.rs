@@ -273,21 +273,17 @@ impl<'a, 'v> Walk<'a, 'v> {
         profiles: &[String],
         contained: bool,
     ) {
-        let start = self.issue_count();
-        for profile in profiles {
-            let before = self.issue_count();
-            self.resource(resource, path, std::slice::from_ref(profile), contained);
-            let failed = self.issues[before..]
-                .iter()
-                .any(|issue| issue.severity <= Severity::Error);
-            if !failed {
-                let kept: Vec<Issue> = self.issues.drain(before..).collect();
-                self.issues.truncate(start);
-                self.issues.extend(kept);
-                return;
-            }
+        let fits = self.first_fitting(profiles.len(), |walk, at| {
+            walk.resource(
+                resource,
+                path,
+                std::slice::from_ref(&profiles[at]),
+                contained,
+            );
+        });
+        if fits {
+            return;
         }
-        self.issues.truncate(start);
         self.resource(resource, path, &[], contained);
         self.error(
             IssueType::Structure,
@@ -297,6 +293,28 @@ impl<'a, 'v> Walk<'a, 'v> {
                 profiles.join(", ")
             ),
         );
+    }
+
+    /// Tries `count` alternatives in order: the issues of the first without an error are kept
+    /// (true); when none fits, all their issues are dropped (false).
+    fn first_fitting(&mut self, count: usize, mut attempt: impl FnMut(&mut Self, usize)) -> bool {
+        let start = self.issue_count();
+        for at in 0..count {
+            let before = self.issue_count();
+            attempt(self, at);
+            let failed = self.issues[before..]
+                .iter()
+                .any(|issue| issue.severity <= Severity::Error);
+            if !failed {
+                let kept: Vec<Issue> = self.issues.drain(before..).collect();
+                self.issues.truncate(start);
+                self.issues.extend(kept);
+                return true;
+            }
+            self.issues.truncate(before);
+        }
+        self.issues.truncate(start);
+        false
     }
 
     /// Validates `resource` against one profile of its type.
@@ -976,22 +994,13 @@ impl<'a, 'v> Walk<'a, 'v> {
             return;
         }
         // One of several: keep the issues of the first that fits, or report the failure.
-        let start = self.issue_count();
-        for candidate in &known {
-            let before = self.issue_count();
-            self.object(candidate, 0, object, path, holder);
-            invariants::check(self, candidate, 0, occurrence, path, type_code);
-            let failed = self.issues[before..]
-                .iter()
-                .any(|i| i.severity <= Severity::Error);
-            if !failed {
-                let kept: Vec<Issue> = self.issues.drain(before..).collect();
-                self.issues.truncate(start);
-                self.issues.extend(kept);
-                return;
-            }
+        let fits = self.first_fitting(known.len(), |walk, at| {
+            walk.object(&known[at], 0, object, path, holder);
+            invariants::check(walk, &known[at], 0, occurrence, path, type_code);
+        });
+        if fits {
+            return;
         }
-        self.issues.truncate(start);
         self.error(
             IssueType::Structure,
             path,

@@ -97,7 +97,10 @@ pub fn map_orders(
     for (key, numbers, group) in &groups {
         let scope = ObservationScope {
             key,
-            category: None,
+            // What a lab order carries are laboratory observations; a general or imaging
+            // order's OBX (body weight, clinical notes) have no category the message tells.
+            category: matches!(flavor, OrderFlavor::Lab | OrderFlavor::LabSpecimenFirst)
+                .then_some("laboratory"),
             effective: None,
             based_on: None,
             specimens: &specimens,
