@@ -145,6 +145,9 @@ pub struct Registry {
     packages: Vec<PackageManifest>,
     /// Snapshots generated for loaded StructureDefinitions that had only a differential.
     generated: RwLock<HashMap<String, Arc<Value>>>,
+    /// The `global` profiles of the loaded ImplementationGuides by resource type, gathered when
+    /// resources are loaded rather than for every validated resource.
+    globals: HashMap<String, Vec<String>>,
 }
 
 impl Default for Registry {
@@ -160,6 +163,7 @@ impl Registry {
             loaded: Index::default(),
             packages: Vec::new(),
             generated: RwLock::new(HashMap::new()),
+            globals: HashMap::new(),
         }
     }
 
@@ -194,6 +198,7 @@ impl Registry {
         }
         self.invalidate();
         self.loaded.insert(Arc::new(resource));
+        self.globals = self.collect_globals();
         Ok(())
     }
 
@@ -204,6 +209,7 @@ impl Registry {
         for resource in package.resources {
             self.loaded.insert(Arc::new(resource));
         }
+        self.globals = self.collect_globals();
         self.packages.push(package.manifest.clone());
         Ok(package.manifest)
     }
@@ -328,25 +334,34 @@ impl Registry {
 
     /// The profiles loaded ImplementationGuides declare `global` for `res_type`: every resource
     /// of that type must conform to them.
-    pub fn global_profiles(&self, res_type: &str) -> Vec<String> {
-        self.loaded
-            .by_url
-            .values()
-            .flatten()
-            .filter(|resource| {
-                resource.get("resourceType").and_then(Value::as_str) == Some("ImplementationGuide")
-            })
-            .flat_map(|guide| {
-                guide
-                    .get("global")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter(|global| global.get("type").and_then(Value::as_str) == Some(res_type))
-                    .filter_map(|global| global.get("profile").and_then(Value::as_str))
-                    .map(str::to_owned)
-            })
-            .collect()
+    pub fn global_profiles(&self, res_type: &str) -> &[String] {
+        self.globals.get(res_type).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every loaded ImplementationGuide's `global` profiles, by resource type.
+    fn collect_globals(&self) -> HashMap<String, Vec<String>> {
+        let mut globals: HashMap<String, Vec<String>> = HashMap::new();
+        let guides = self.loaded.by_url.values().flatten().filter(|resource| {
+            resource.get("resourceType").and_then(Value::as_str) == Some("ImplementationGuide")
+        });
+        for global in guides.flat_map(|guide| {
+            guide
+                .get("global")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        }) {
+            if let (Some(res_type), Some(profile)) = (
+                global.get("type").and_then(Value::as_str),
+                global.get("profile").and_then(Value::as_str),
+            ) {
+                globals
+                    .entry(res_type.to_owned())
+                    .or_default()
+                    .push(profile.to_owned());
+            }
+        }
+        globals
     }
 
     /// A ValueSet by canonical.

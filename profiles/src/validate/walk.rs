@@ -228,7 +228,8 @@ impl<'a, 'v> Walk<'a, 'v> {
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default();
-        let global = self.validator.registry.global_profiles(res_type);
+        let validator = self.validator;
+        let global = validator.registry.global_profiles(res_type);
         for canonical in claimed.iter().chain(profiles).chain(global.iter()) {
             match self.validator.profile(canonical) {
                 Some(profile) if profile.type_name == res_type => {
