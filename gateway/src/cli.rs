@@ -1,8 +1,8 @@
-//! The `tsunagi` command line (clap): `serve`, `convert`, `ingest`, `reindex` and
-//! `validate` (`migrate` to come).
+//! The `tsunagi` command line (clap): `serve`, `convert`, `ingest`, `reindex`, `migrate` and
+//! `validate`.
 
 use crate::config::{Config, LogFormat, ValidationMode, ENV_VARS};
-use crate::store::{SqliteStore, Store};
+use crate::store::{self, PostgresStore};
 use crate::validation::WriteValidation;
 use crate::Gateway;
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +32,9 @@ pub enum Command {
     /// Convert legacy files and store them in the configured store (DICOM media: a file, a
     /// folder, a DICOMDIR or a zip), with a progress line and a summary.
     Ingest(IngestArgs),
+    /// Create or upgrade the store's schema (SQLite file or PostgreSQL database) and print its
+    /// version; `serve` does the same at start and refuses a schema newer than itself.
+    Migrate(ReindexArgs),
     /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
     /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
     Validate(ValidateArgs),
@@ -61,8 +64,8 @@ pub struct ReindexArgs {
     /// TOML configuration file (the same one `serve` reads).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite database file (overrides the configuration).
-    #[arg(long, value_name = "PATH")]
+    /// SQLite database file or postgres:// URL (overrides the configuration).
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
 }
 
@@ -79,8 +82,8 @@ pub struct IngestArgs {
     /// TOML configuration file (the same one `serve` reads).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// SQLite database file (overrides the configuration).
-    #[arg(long, value_name = "PATH")]
+    /// SQLite database file or postgres:// URL (overrides the configuration).
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
     /// Write the conversion report (JSON) to this file.
     #[arg(long, value_name = "FILE")]
@@ -125,9 +128,9 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080; env TSUNAGI_LISTEN].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// SQLite database file, created on first start [default: ./tsunagi-data/tsunagi.db;
-    /// env TSUNAGI_DB].
-    #[arg(long, value_name = "PATH")]
+    /// SQLite database file, created on first start, or a postgres:// URL (the shared store
+    /// of several replicas) [default: ./tsunagi-data/tsunagi.db; env TSUNAGI_DB].
+    #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
     /// FHIR base path [default: /fhir; env TSUNAGI_BASE_PATH].
     #[arg(long, value_name = "PATH")]
@@ -174,6 +177,7 @@ pub fn run() -> ExitCode {
         Command::Convert(args) => crate::convert::run(&args),
         Command::Ingest(args) => crate::ingest_cli::run(&args),
         Command::Reindex(args) => reindex(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Validate(args) => crate::validate_cli::run(&args),
     }
 }
@@ -220,26 +224,68 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
 }
 
 /// `tsunagi reindex`: opens the configured store and rebuilds every search index entry.
-fn reindex(args: &ReindexArgs) -> ExitCode {
-    let mut config = match Config::load(args.config.as_deref()) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("tsunagi reindex: {message}");
-            return ExitCode::from(1);
-        }
-    };
+/// The configuration of a store command (`reindex`, `migrate`): file, environment, `--db`.
+fn store_config(command: &str, args: &ReindexArgs) -> Result<Config, ExitCode> {
+    let mut config = Config::load(args.config.as_deref()).map_err(|message| {
+        eprintln!("tsunagi {command}: {message}");
+        ExitCode::from(1)
+    })?;
     if let Some(db) = &args.db {
         config.db = db.clone();
     }
-    let store: Arc<dyn Store> = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
-        Ok(store) => Arc::new(store),
-        Err(error) => {
-            eprintln!(
-                "tsunagi reindex: cannot open the store {}: {error}",
-                config.db
+    Ok(config)
+}
+
+/// Opens the configured store for a command, or says why not.
+fn open_store(command: &str, config: &Config) -> Result<store::Opened, ExitCode> {
+    store::open(config).map_err(|error| {
+        eprintln!(
+            "tsunagi {command}: cannot open the store {}: {error}",
+            store::describe(&config.db)
+        );
+        ExitCode::from(1)
+    })
+}
+
+fn migrate(args: &ReindexArgs) -> ExitCode {
+    let config = match store_config("migrate", args) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    if !store::is_postgres_url(&config.db) {
+        return match open_store("migrate", &config) {
+            Ok(_) => {
+                println!("{}: schema up to date", store::describe(&config.db));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        };
+    }
+    let versions =
+        PostgresStore::open(&config.db, &config.postgres).and_then(|store| store.schema_versions());
+    match versions {
+        Ok((found, newest)) => {
+            println!(
+                "{}: schema version {found} (this binary knows up to {newest})",
+                store::describe(&config.db)
             );
-            return ExitCode::from(1);
+            ExitCode::SUCCESS
         }
+        Err(error) => {
+            eprintln!("tsunagi migrate: {}: {error}", store::describe(&config.db));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn reindex(args: &ReindexArgs) -> ExitCode {
+    let config = match store_config("reindex", args) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let store = match open_store("reindex", &config) {
+        Ok(opened) => opened.store,
+        Err(code) => return code,
     };
     let gateway = match Gateway::new(config, store) {
         Ok(gateway) => gateway,
@@ -287,13 +333,13 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (store, needs_reindex) = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
-        Ok(store) => {
-            let needs_reindex = store.needs_reindex();
-            (Arc::new(store) as Arc<dyn Store>, needs_reindex)
-        }
+    let store::Opened {
+        store,
+        needs_reindex,
+    } = match store::open(&config) {
+        Ok(opened) => opened,
         Err(error) => {
-            tracing::error!(db = %config.db, %error, "cannot open the store");
+            tracing::error!(db = %store::describe(&config.db), %error, "cannot open the store");
             return ExitCode::from(1);
         }
     };
@@ -328,7 +374,7 @@ fn serve(config: Config) -> ExitCode {
     tracing::info!(
         listen = %config.listen,
         base_url = %config.base_url(),
-        db = %config.db,
+        db = %store::describe(&config.db),
         "Tsunagi FHIR gateway serving"
     );
     let mllp_listener = match &config.mllp.listen {

@@ -15,7 +15,8 @@ pub struct Config {
     pub base_path: String,
     /// Absolute base URL clients see (behind a proxy); default `http://{listen}{base_path}`.
     pub public_base_url: Option<String>,
-    /// SQLite file path (the embedded store).
+    /// The store: a SQLite file path (the embedded store), or a `postgres://` /
+    /// `postgresql://` URL (the shared store of a regional instance).
     pub db: String,
     /// HTTP worker threads; default: one per core.
     pub workers: Option<usize>,
@@ -25,6 +26,8 @@ pub struct Config {
     pub limits: Limits,
     /// Embedded store tuning.
     pub sqlite: SqliteConfig,
+    /// PostgreSQL store tuning (used when `db` is a `postgres://` URL).
+    pub postgres: PostgresConfig,
     /// In-memory cache of current resource versions.
     pub cache: CacheConfig,
     /// The institution whose exports this gateway converts (identity of produced resources).
@@ -141,6 +144,21 @@ pub struct SqliteConfig {
     pub busy_timeout_ms: u64,
 }
 
+/// PostgreSQL store settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// Most connections this gateway opens to the database.
+    pub max_connections: usize,
+    /// How long to wait for a new connection, in seconds.
+    pub connect_timeout_secs: u64,
+    /// Longest a statement may run before the server cancels it, in ms (0 = no limit).
+    pub statement_timeout_ms: u64,
+    /// How often a transaction that lost a race with another writer (same version, deadlock)
+    /// is run again before the request fails as busy.
+    pub max_retries: u32,
+}
+
 /// SQLite `PRAGMA synchronous` levels we allow.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -170,6 +188,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             limits: Limits::default(),
             sqlite: SqliteConfig::default(),
+            postgres: PostgresConfig::default(),
             cache: CacheConfig::default(),
             source: SourceConfig::default(),
             mllp: MllpConfig::default(),
@@ -225,6 +244,17 @@ impl Default for SqliteConfig {
     }
 }
 
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            max_connections: 16,
+            connect_timeout_secs: 10,
+            statement_timeout_ms: 30_000,
+            max_retries: 8,
+        }
+    }
+}
+
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
@@ -267,7 +297,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("TSUNAGI_LISTEN", "listen address, e.g. 127.0.0.1:8080"),
     ("TSUNAGI_BASE_PATH", "FHIR base path, e.g. /fhir"),
     ("TSUNAGI_PUBLIC_BASE_URL", "absolute base URL clients see"),
-    ("TSUNAGI_DB", "SQLite file path"),
+    ("TSUNAGI_DB", "SQLite file path or postgres:// URL"),
     ("TSUNAGI_WORKERS", "HTTP worker threads"),
     ("TSUNAGI_LOG_FORMAT", "text or json"),
     ("TSUNAGI_MAX_BODY_BYTES", "largest request body"),
@@ -278,6 +308,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("TSUNAGI_SQLITE_SYNCHRONOUS", "full or normal"),
     ("TSUNAGI_SQLITE_MAX_READERS", "read connections"),
     ("TSUNAGI_SQLITE_BUSY_TIMEOUT_MS", "lock wait in ms"),
+    (
+        "TSUNAGI_POSTGRES_MAX_CONNECTIONS",
+        "PostgreSQL connections per gateway",
+    ),
     (
         "TSUNAGI_CACHE_MAX_BYTES",
         "resource cache size in bytes, 0 = off",
@@ -398,6 +432,9 @@ impl Config {
             "TSUNAGI_SQLITE_SYNCHRONOUS" => self.sqlite.synchronous = choice(name, value)?,
             "TSUNAGI_SQLITE_MAX_READERS" => self.sqlite.max_readers = number(name, value)?,
             "TSUNAGI_SQLITE_BUSY_TIMEOUT_MS" => self.sqlite.busy_timeout_ms = number(name, value)?,
+            "TSUNAGI_POSTGRES_MAX_CONNECTIONS" => {
+                self.postgres.max_connections = number(name, value)?
+            }
             "TSUNAGI_CACHE_MAX_BYTES" => self.cache.max_bytes = number(name, value)?,
             "TSUNAGI_INSTITUTION" => self.source.institution = value.into(),
             "TSUNAGI_INSTITUTION_CODE" => self.source.institution_code = Some(value.into()),
@@ -443,6 +480,7 @@ impl Config {
             ("limits.max_page_size", self.limits.max_page_size),
             ("limits.default_page_size", self.limits.default_page_size),
             ("sqlite.max_readers", self.sqlite.max_readers),
+            ("postgres.max_connections", self.postgres.max_connections),
             ("mllp.max_frame_bytes", self.mllp.max_frame_bytes),
             ("mllp.max_connections", self.mllp.max_connections),
             (

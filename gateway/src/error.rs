@@ -170,8 +170,9 @@ impl GatewayError {
             | GatewayError::Conversion { .. }
             | GatewayError::Validation { .. } => 422,
             GatewayError::MethodNotAllowed(_) => 405,
-            GatewayError::Store(StoreError::Busy(_)) => 503,
+            GatewayError::Store(StoreError::Busy(_) | StoreError::Race(_)) => 503,
             GatewayError::Store(StoreError::Conflict(_)) => 409,
+            GatewayError::Store(StoreError::Unsupported(_)) => 400,
             GatewayError::Store(_) => 500,
             GatewayError::InEntry { source, .. } => source.status(),
         }
@@ -265,7 +266,12 @@ impl GatewayError {
                     None => issue,
                 }
             }
-            GatewayError::Store(StoreError::Busy(_)) => Issue::error("transient", self.to_string()),
+            GatewayError::Store(StoreError::Busy(_) | StoreError::Race(_)) => {
+                Issue::error("transient", self.to_string())
+            }
+            GatewayError::Store(StoreError::Unsupported(_)) => {
+                Issue::error("not-supported", self.to_string())
+            }
             GatewayError::Store(_) => Issue::error("exception", self.to_string()),
             GatewayError::InEntry { index, source } => {
                 let inner = source.issue();

@@ -11,7 +11,7 @@ use crate::cli::IngestArgs;
 use crate::config::Config;
 use crate::ingest::{SourceFormat, SourceSettings};
 use crate::outcome::operation_outcome;
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use crate::Gateway;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -35,12 +35,12 @@ pub fn run(args: &IngestArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let store: Arc<dyn Store> = match SqliteStore::open(config.db.as_ref(), &config.sqlite) {
-        Ok(store) => Arc::new(store),
+    let store: Arc<dyn Store> = match crate::store::open(&config) {
+        Ok(opened) => opened.store,
         Err(error) => {
             eprintln!(
                 "tsunagi ingest: cannot open the store {}: {error}",
-                config.db
+                crate::store::describe(&config.db)
             );
             return ExitCode::from(1);
         }

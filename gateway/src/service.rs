@@ -441,7 +441,7 @@ impl Gateway {
             &self.base_url,
         )?;
         let entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let (mut entries, issues) = self.check_transaction(entries).await?;
+        let (entries, issues) = self.check_transaction(entries).await?;
         let validation = issues
             .iter()
             .enumerate()
@@ -455,6 +455,7 @@ impl Gateway {
         let outcomes = self
             .store
             .transact(move |tx| {
+                let mut entries = entries.clone();
                 link_entries(tx, &mut entries, source)?;
                 run_transaction(tx, entries, now)
             })
@@ -488,7 +489,7 @@ impl Gateway {
 
     /// The current version of `res_type/id`: 404 if it never existed, 410 if deleted.
     pub async fn read(&self, res_type: &str, id: &str) -> Result<Arc<StoredVersion>, GatewayError> {
-        let stored = match self.cache.get(res_type, id) {
+        let stored = match self.cached(res_type, id).await? {
             Some(stored) => stored,
             None => {
                 let generation = self.cache.generation();
@@ -506,6 +507,23 @@ impl Gateway {
             return Err(GatewayError::Gone(format!("{res_type}/{id}")));
         }
         Ok(stored)
+    }
+
+    /// The cached current version, if any and (on a store other gateways write to) still
+    /// current there.
+    async fn cached(
+        &self,
+        res_type: &str,
+        id: &str,
+    ) -> Result<Option<Arc<StoredVersion>>, GatewayError> {
+        let Some(stored) = self.cache.get(res_type, id) else {
+            return Ok(None);
+        };
+        if !self.store.shared() {
+            return Ok(Some(stored));
+        }
+        let current = self.store.current_version(res_type, id).await?;
+        Ok((current == Some(stored.version)).then_some(stored))
     }
 
     /// One version: 404 if it never existed, 410 if that version is a delete.
@@ -532,7 +550,7 @@ impl Gateway {
     pub async fn interact(&self, request: EntryRequest) -> Result<EntryOutcome, GatewayError> {
         let (request, issues) = self.check_request(request).await?;
         let mut outcome = self
-            .run_one(move |tx, now| execute(tx, request, now))
+            .run_one(move |tx, now| execute(tx, request.clone(), now))
             .await?;
         outcome.issues = issues;
         Ok(outcome)
@@ -541,7 +559,7 @@ impl Gateway {
     /// Runs one interaction in its own store transaction and tells the cache what it wrote.
     async fn run_one(
         &self,
-        work: impl FnOnce(&mut dyn StoreTx, Instant) -> Result<EntryOutcome, GatewayError>
+        mut work: impl FnMut(&mut dyn StoreTx, Instant) -> Result<EntryOutcome, GatewayError>
             + Send
             + 'static,
     ) -> Result<EntryOutcome, GatewayError> {
@@ -569,7 +587,7 @@ impl Gateway {
                 let now = Instant::now();
                 let outcomes = self
                     .store
-                    .transact(move |tx| run_transaction(tx, entries, now))
+                    .transact(move |tx| run_transaction(tx, entries.clone(), now))
                     .await?;
                 self.remember(&outcomes);
                 with_issues(outcomes, issues).into_iter().map(Ok).collect()
@@ -582,12 +600,14 @@ impl Gateway {
                             match self.check_request(request).await {
                                 Ok((request, issues)) => {
                                     let entry = BundleEntry { full_url, request };
-                                    self.run_one(move |tx, now| run_batch_entry(tx, entry, now))
-                                        .await
-                                        .map(|mut outcome| {
-                                            outcome.issues = issues;
-                                            outcome
-                                        })
+                                    self.run_one(move |tx, now| {
+                                        run_batch_entry(tx, entry.clone(), now)
+                                    })
+                                    .await
+                                    .map(|mut outcome| {
+                                        outcome.issues = issues;
+                                        outcome
+                                    })
                                 }
                                 Err(error) => Err(error),
                             }

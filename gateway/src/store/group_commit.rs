@@ -112,7 +112,7 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>) {
 }
 
 /// Runs one job's work on `connection`; a panic becomes an error.
-fn run_job(connection: &Connection, work: TxWork) -> Result<(), GatewayError> {
+fn run_job(connection: &Connection, mut work: TxWork) -> Result<(), GatewayError> {
     let mut tx = SqliteTx { connection };
     catch_unwind(AssertUnwindSafe(|| work(&mut tx))).unwrap_or_else(|_| {
         Err(StoreError::Backend("a store transaction panicked; it was rolled back".into()).into())

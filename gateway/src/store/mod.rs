@@ -8,15 +8,21 @@
 
 mod checkpoint;
 mod group_commit;
+mod open;
+mod pool;
+mod postgres;
 pub mod query;
 pub mod residual;
+mod search_sql;
 mod sqlite;
 mod sqlite_search;
 
+pub use open::{describe, is_postgres_url, open, Opened};
+pub use postgres::PostgresStore;
 pub use query::{Clause, Condition, IndexKind, Prefix, SortKey, StringMatch, UriMatch};
 pub use residual::{CompositePart, Residual};
+pub use search_sql::approximate_range;
 pub use sqlite::SqliteStore;
-pub use sqlite_search::approximate_range;
 pub use tsunagi_profiles::search::IndexEntry;
 
 use crate::clock::Instant;
@@ -195,13 +201,22 @@ pub enum StoreError {
         /// Newest version this binary knows.
         supported: i64,
     },
+    /// Another writer changed the same resource first (a shared store runs the transaction
+    /// again; this reaches a client only when the retries ran out).
+    #[error("a concurrent writer changed the same data first: {0}")]
+    Race(String),
+    /// The search cannot be answered by this backend (named in the message).
+    #[error("{0}")]
+    Unsupported(String),
     /// Anything else the database reported.
     #[error("store failure: {0}")]
     Backend(String),
 }
 
-/// The work run inside one store transaction.
-pub type TxWork = Box<dyn FnOnce(&mut dyn StoreTx) -> Result<(), GatewayError> + Send>;
+/// The work run inside one store transaction. A backend shared by several gateways (PostgreSQL)
+/// runs it again, from the start and in a new transaction, when a concurrent writer won a race
+/// on the same resource; so it must not keep state from one run to the next.
+pub type TxWork = Box<dyn FnMut(&mut dyn StoreTx) -> Result<(), GatewayError> + Send>;
 
 /// Storage as the FHIR layer sees it.
 #[async_trait::async_trait]
@@ -222,8 +237,17 @@ pub trait Store: Send + Sync + 'static {
         query: &HistoryQuery,
     ) -> Result<HistoryPage, StoreError>;
     /// Runs `work` in one all-or-nothing transaction: commits when it returns `Ok`, rolls
-    /// back when it returns `Err` (and then returns that error).
+    /// back when it returns `Err` (and then returns that error). See [`TxWork`] on reruns.
     async fn transact_boxed(&self, work: TxWork) -> Result<(), GatewayError>;
+    /// True when other gateway processes write to the same store: a cached version must be
+    /// checked against [`Store::current_version`] before it is served.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// The current version number of a resource (a delete included), if it ever existed.
+    async fn current_version(&self, res_type: &str, id: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.read(res_type, id).await?.map(|stored| stored.version))
+    }
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Ids of the current, live resources meeting a search, in its order.
@@ -273,10 +297,10 @@ pub trait Store: Send + Sync + 'static {
 }
 
 impl dyn Store {
-    /// Runs `work` in one transaction and returns what it produced.
+    /// Runs `work` in one transaction and returns what it produced (see [`TxWork`] on reruns).
     pub async fn transact<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut dyn StoreTx) -> Result<T, GatewayError> + Send + 'static,
+        mut work: impl FnMut(&mut dyn StoreTx) -> Result<T, GatewayError> + Send + 'static,
     ) -> Result<T, GatewayError> {
         let slot = Arc::new(Mutex::new(None));
         let filled = Arc::clone(&slot);

@@ -7,7 +7,9 @@
 
 use super::checkpoint::Checkpointer;
 use super::group_commit::GroupWriter;
-use super::sqlite_search::{criteria_sql, order_sql, register_functions, write_index, Binds};
+use super::pool::{run_blocking, Pool};
+use super::search_sql::{select_ids_sql, Binds, Dialect, Selected};
+use super::sqlite_search::{register_functions, sqlite_params, write_index};
 use super::{
     Criteria, HistoryPage, HistoryQuery, HistoryScope, IndexEntry, NewVersion, SearchQuery, Store,
     StoreError, StoreTx, StoredVersion, TxWork, WriteMethod,
@@ -17,7 +19,7 @@ use crate::config::{SqliteConfig, Synchronous};
 use crate::GatewayError;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Schema versions this binary can apply, in order; index + 1 is the version number.
@@ -30,16 +32,9 @@ const MIGRATIONS: &[&str] = &[
 /// The SQLite backend of [`Store`].
 pub struct SqliteStore {
     writer: GroupWriter,
-    readers: Arc<ReaderPool>,
+    readers: Arc<Pool<Connection>>,
     needs_reindex: bool,
     _checkpointer: Checkpointer,
-}
-
-struct ReaderPool {
-    path: PathBuf,
-    config: SqliteConfig,
-    idle: Mutex<(Vec<Connection>, usize)>,
-    returned: Condvar,
 }
 
 impl SqliteStore {
@@ -83,12 +78,7 @@ impl SqliteStore {
                 path,
                 Duration::from_millis(config.busy_timeout_ms),
             )?,
-            readers: Arc::new(ReaderPool {
-                path: path.to_path_buf(),
-                config: config.clone(),
-                idle: Mutex::new((Vec::new(), 0)),
-                returned: Condvar::new(),
-            }),
+            readers: Arc::new(reader_pool(path.to_path_buf(), config.clone())),
         })
     }
 
@@ -104,10 +94,8 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let pool = Arc::clone(&self.readers);
         run_blocking(move || {
-            let connection = pool.take()?;
-            let result = read(&connection);
-            pool.give_back(connection);
-            result
+            let mut connection = pool.take()?;
+            read(connection.get()?)
         })
         .await
     }
@@ -171,53 +159,23 @@ fn migrate(connection: &Connection) -> Result<i64, StoreError> {
     Ok(found)
 }
 
-impl ReaderPool {
-    fn take(&self) -> Result<Connection, StoreError> {
-        let mut idle = self.idle.lock().map_err(|_| poisoned())?;
-        loop {
-            if let Some(connection) = idle.0.pop() {
-                return Ok(connection);
-            }
-            if idle.1 < self.config.max_readers {
-                idle.1 += 1;
-                drop(idle);
-                return self.open().inspect_err(|_| {
-                    if let Ok(mut idle) = self.idle.lock() {
-                        idle.1 -= 1;
-                    }
-                });
-            }
-            idle = self.returned.wait(idle).map_err(|_| poisoned())?;
-        }
-    }
-
-    fn open(&self) -> Result<Connection, StoreError> {
-        let connection = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(backend)?;
-        connection
-            .busy_timeout(Duration::from_millis(self.config.busy_timeout_ms))
+/// Read-only connections; a reader waits for a free one as long as the busy timeout.
+fn reader_pool(path: PathBuf, config: SqliteConfig) -> Pool<Connection> {
+    let wait = Duration::from_millis(config.busy_timeout_ms);
+    Pool::new(
+        config.max_readers,
+        wait,
+        Box::new(move || {
+            let connection = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
             .map_err(backend)?;
-        register_functions(&connection)?;
-        Ok(connection)
-    }
-
-    fn give_back(&self, connection: Connection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.0.push(connection);
-            self.returned.notify_one();
-        }
-    }
-}
-
-async fn run_blocking<T: Send + 'static>(
-    job: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|error| StoreError::Backend(format!("store task failed: {error}")))?
+            connection.busy_timeout(wait).map_err(backend)?;
+            register_functions(&connection)?;
+            Ok(connection)
+        }),
+    )
 }
 
 #[async_trait::async_trait]
@@ -694,26 +652,21 @@ fn find_ordered(
     sort: &[super::SortKey],
     limit: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let mut binds = Binds::default();
-    let mut sql = format!(
-        "SELECT c.res_id FROM resource_current c WHERE c.res_type = {} AND c.deleted = 0",
-        binds_push(&mut binds, res_type)
+    let mut binds = Binds::new(Dialect::Sqlite);
+    let sql = select_ids_sql(
+        res_type,
+        criteria,
+        sort,
+        Some(limit),
+        Selected::Ids,
+        &mut binds,
     );
-    sql.push_str(" AND ");
-    sql.push_str(&criteria_sql(criteria, "c", res_type, &mut binds, 0));
-    sql.push_str(" ORDER BY ");
-    sql.push_str(&order_sql(sort, "c", &mut binds));
-    sql.push_str(&format!(" LIMIT {limit}"));
     let mut statement = connection.prepare_cached(&sql).map_err(backend)?;
-    let arguments = binds.as_params();
+    let arguments = sqlite_params(&binds);
     statement
         .query_map(&arguments[..], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .map_err(backend)
-}
-
-fn binds_push(binds: &mut Binds, value: &str) -> &'static str {
-    binds.push_text(value)
 }
 
 pub(super) fn backend(error: rusqlite::Error) -> StoreError {
@@ -724,8 +677,4 @@ pub(super) fn backend(error: rusqlite::Error) -> StoreError {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
         _ => StoreError::Backend(error.to_string()),
     }
-}
-
-fn poisoned() -> StoreError {
-    StoreError::Backend("a store lock was poisoned by an earlier panic".into())
 }

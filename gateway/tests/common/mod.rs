@@ -1,14 +1,19 @@
-//! Test support: a real gateway on a real loopback port over a real SQLite file, and the FHIR R4
+//! Test support: a real gateway on a real loopback port over a real store, and the FHIR R4
 //! example package fetched (once, cached) from the npm registry.
+//!
+//! The store is a SQLite file in a temp dir, or, with `TSUNAGI_TEST_STORE=postgres`, a schema
+//! of its own in the PostgreSQL at `TSUNAGI_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), dropped when the server stops. The same REST,
+//! store and search tests thus run against both backends (`.ci/run` runs them twice).
 #![allow(dead_code)]
 
 pub mod examples;
+pub mod postgres_db;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tsunagi_gateway::config::Config;
-use tsunagi_gateway::store::{SqliteStore, Store};
+use tsunagi_gateway::store::Store;
 use tsunagi_gateway::Gateway;
 
 /// A gateway serving HTTP on 127.0.0.1 in its own thread, over a SQLite file in a temp dir.
@@ -22,6 +27,8 @@ pub struct TestServer {
     handle: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL schema this server owns (dropped with it), if any.
+    _schema: Option<postgres_db::TestSchema>,
 }
 
 impl TestServer {
@@ -33,21 +40,41 @@ impl TestServer {
     /// Starts a server after `adjust` has changed the configuration.
     pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let schema = postgres_db::TestSchema::for_test_store();
+        let db = match &schema {
+            Some(schema) => schema.url(),
+            None => dir.path().join("tsunagi.db").display().to_string(),
+        };
+        Self::start_on(db, dir, schema, adjust)
+    }
+
+    /// Starts a server on the store `db` (a SQLite path or a PostgreSQL URL); several servers
+    /// on one PostgreSQL URL are replicas of one regional instance.
+    pub fn start_on_db(db: String, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(db, tempfile::tempdir().expect("temp dir"), None, adjust)
+    }
+
+    fn start_on(
+        db: String,
+        dir: tempfile::TempDir,
+        schema: Option<postgres_db::TestSchema>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let address = listener.local_addr().expect("local addr");
         let mllp_listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback for MLLP");
         let mllp = mllp_listener.local_addr().expect("MLLP local addr");
         let mut config = Config {
             listen: address.to_string(),
-            db: dir.path().join("tsunagi.db").display().to_string(),
+            db,
             workers: Some(2),
             ..Config::default()
         };
         adjust(&mut config);
         let base = config.base_url();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&PathBuf::from(&config.db), &config.sqlite).expect("open store"),
-        );
+        let store: Arc<dyn Store> = tsunagi_gateway::store::open(&config)
+            .expect("open store")
+            .store;
         let gateway = Arc::new(Gateway::new(config, store).expect("gateway configuration"));
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -74,6 +101,7 @@ impl TestServer {
             handle,
             thread: Some(thread),
             _dir: dir,
+            _schema: schema,
         }
     }
 
