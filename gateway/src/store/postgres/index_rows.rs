@@ -55,12 +55,13 @@ pub(super) fn parameter_count() -> usize {
     TABLES.iter().map(|(_, columns)| columns.len() + 1).sum()
 }
 
-/// `d0 AS (DELETE FROM search_token WHERE seq = {old}), …`: removes the rows of version `old`.
-pub(super) fn delete_ctes(old: &str) -> String {
+/// `d0 AS (DELETE FROM search_token WHERE {condition}), …`: removes the rows meeting
+/// `condition` (e.g. `seq = $1`) from every index table.
+pub(super) fn delete_ctes(condition: &str) -> String {
     TABLES
         .iter()
         .enumerate()
-        .map(|(index, (table, _))| format!("d{index} AS (DELETE FROM {table} WHERE seq = {old})"))
+        .map(|(index, (table, _))| format!("d{index} AS (DELETE FROM {table} WHERE {condition})"))
         .collect::<Vec<_>>()
         .join(",\n")
 }

@@ -11,26 +11,33 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// One version, its current-pointer, identifier rows and search rows in one statement.
+/// One version, its current-pointer, identifier rows and search rows in one statement, written
+/// only if `$3` follows the current version (else no row is written and `written` is NULL);
+/// returns the new version's seq and the version it found.
 static WRITE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH v AS (INSERT INTO resource_version (res_type, res_id, version, last_updated, method, body) \
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq),\n\
+        "WITH prev AS (SELECT version, seq FROM resource_current WHERE res_type = $1 AND res_id = $2),\n\
+         v AS (INSERT INTO resource_version (res_type, res_id, version, last_updated, method, body) \
+           SELECT $1::text, $2::text, $3::int8, $4::int8, $5::text, $6::bytea \
+           WHERE COALESCE((SELECT version FROM prev), 0) = $3::int8 - 1 \
+           RETURNING seq),\n\
          c AS (INSERT INTO resource_current (res_type, res_id, version, seq, deleted) \
-           SELECT $1, $2, $3, v.seq, $7 FROM v ON CONFLICT (res_type, res_id) DO UPDATE \
+           SELECT $1, $2, $3, v.seq, $7::int4 FROM v ON CONFLICT (res_type, res_id) DO UPDATE \
            SET version = excluded.version, seq = excluded.seq, deleted = excluded.deleted),\n\
-         di AS (DELETE FROM identifier_index WHERE res_type = $1 AND res_id = $2),\n\
+         di AS (DELETE FROM identifier_index WHERE res_type = $1 AND res_id = $2 \
+           AND EXISTS (SELECT 1 FROM v)),\n\
          ii AS (INSERT INTO identifier_index (res_type, res_id, system, value) \
-           SELECT $1, $2, u.system, u.value FROM unnest($9::text[], $10::text[]) AS u(system, value)),\n\
-         {deletes},\n{inserts}\nSELECT seq FROM v",
-        deletes = index_rows::delete_ctes("$8"),
-        inserts = index_rows::insert_ctes("v.seq", "$1", "v, ", 11),
+           SELECT $1, $2, u.system, u.value FROM v, unnest($8::text[], $9::text[]) AS u(system, value)),\n\
+         {deletes},\n{inserts}\n\
+         SELECT (SELECT seq FROM v) AS written, COALESCE((SELECT version FROM prev), 0) AS previous",
+        deletes = index_rows::delete_ctes("seq = (SELECT seq FROM prev) AND EXISTS (SELECT 1 FROM v)"),
+        inserts = index_rows::insert_ctes("v.seq", "$1", "v, ", 10),
     )
 });
 
 /// Removes the search rows of version `$1`.
 static UNINDEX_SQL: LazyLock<String> =
-    LazyLock::new(|| format!("WITH {} SELECT 1", index_rows::delete_ctes("$1")));
+    LazyLock::new(|| format!("WITH {} SELECT 1", index_rows::delete_ctes("seq = $1")));
 
 /// Adds search rows to version `$1` of type `$2`.
 static INDEX_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -143,39 +150,9 @@ impl PgTx<'_> {
 
     fn write_version(&mut self, new: &NewVersion) -> Result<(), StoreError> {
         let stored = &new.stored;
-        const CURRENT: &str =
-            "SELECT version, seq FROM resource_current WHERE res_type = $1 AND res_id = $2";
-        let statement = self.connection.statement(CURRENT).map_err(backend)?;
-        let current = self
-            .connection
-            .client
-            .query_opt(&statement, &[&stored.res_type, &stored.id])
-            .map_err(backend)?
-            .map(|row| -> Result<(i64, i64), StoreError> {
-                Ok((
-                    row.try_get(0).map_err(backend)?,
-                    row.try_get(1).map_err(backend)?,
-                ))
-            })
-            .transpose()?;
-        let previous = current.map_or(0, |(version, _)| u64::try_from(version).unwrap_or(0));
-        if stored.version != previous + 1 {
-            let message = format!(
-                "{} version {} does not follow {previous}",
-                stored.reference(),
-                stored.version
-            );
-            // Another replica wrote this resource since this transaction read it.
-            return Err(if stored.version <= previous {
-                StoreError::Race(message)
-            } else {
-                StoreError::Conflict(message)
-            });
-        }
         let version = i64::try_from(stored.version)
             .map_err(|_| StoreError::Backend("version number out of range".into()))?;
         let deleted = i32::from(stored.is_deleted());
-        let replaced = current.map_or(-1, |(_, seq)| seq);
         let systems: Vec<&str> = new
             .identifiers
             .iter()
@@ -197,7 +174,6 @@ impl PgTx<'_> {
             &method,
             &body,
             &deleted,
-            &replaced,
             &systems,
             &values,
         ];
@@ -206,11 +182,29 @@ impl PgTx<'_> {
             .connection
             .statement(WRITE_SQL.as_str())
             .map_err(backend)?;
-        self.connection
+        let row = self
+            .connection
             .client
-            .execute(&statement, &params)
+            .query_one(&statement, &params)
             .map_err(backend)?;
-        Ok(())
+        let written: Option<i64> = row.try_get(0).map_err(backend)?;
+        if written.is_some() {
+            return Ok(());
+        }
+        let previous: i64 = row.try_get(1).map_err(backend)?;
+        let previous = u64::try_from(previous).unwrap_or(0);
+        let message = format!(
+            "{} version {} does not follow {previous}",
+            stored.reference(),
+            stored.version
+        );
+        // At or below the current version: another replica wrote this resource since this
+        // transaction read it, and a rerun will see that.
+        Err(if stored.version <= previous {
+            StoreError::Race(message)
+        } else {
+            StoreError::Conflict(message)
+        })
     }
 
     fn lock_criteria(&mut self, res_type: &str, criteria: &Criteria) -> Result<(), StoreError> {

@@ -1,0 +1,4 @@
+//! Code shared by the benchmarks.
+#![allow(dead_code)]
+
+pub mod imaging_bundle;
