@@ -322,6 +322,9 @@ pub fn init_logging(format: LogFormat) {
     }
 }
 
+/// How long a stopping server waits for MLLP messages in flight.
+const MLLP_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn serve(config: Config) -> ExitCode {
     init_logging(config.log_format);
     // Packages and required profiles are checked before the store is opened or a port bound:
@@ -392,15 +395,25 @@ fn serve(config: Config) -> ExitCode {
     };
     let gateway = Arc::new(Gateway::with_validation(config, store, validation));
     let result = actix_web::rt::System::new().block_on(async move {
-        if let Some(listener) = mllp_listener {
+        // SIGTERM/SIGINT: the HTTP server stops accepting and finishes the requests in flight;
+        // then the MLLP listener does the same for the messages in flight.
+        let (stop_mllp, stop) = tokio::sync::watch::channel(false);
+        let mllp = mllp_listener.map(|listener| {
             let gateway = Arc::clone(&gateway);
             actix_web::rt::spawn(async move {
-                if let Err(error) = crate::mllp::serve(gateway, listener).await {
+                if let Err(error) = crate::mllp::serve_until(gateway, listener, stop).await {
                     tracing::error!(%error, "MLLP listener failed");
                 }
-            });
+            })
+        });
+        let served = crate::http::start(gateway, listener)?.await;
+        let _ = stop_mllp.send(true);
+        if let Some(mllp) = mllp {
+            if tokio::time::timeout(MLLP_DRAIN, mllp).await.is_err() {
+                tracing::warn!("MLLP connections still open after the drain time; closing them");
+            }
         }
-        crate::http::start(gateway, listener)?.await
+        served
     });
     match result {
         Ok(()) => {

@@ -25,6 +25,14 @@ pub enum SourceFormat {
 }
 
 impl SourceFormat {
+    /// The format's name, as `--from` and `source=` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Hl7v2 => "hl7v2",
+            SourceFormat::Dicom => "dicom",
+        }
+    }
+
     /// The format named by a `source=` parameter or `--from` flag.
     pub fn named(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {

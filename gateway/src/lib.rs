@@ -17,6 +17,7 @@ pub mod http;
 pub mod ingest;
 pub mod ingest_cli;
 pub mod links;
+pub mod metrics;
 pub mod mllp;
 pub mod outcome;
 pub mod search;

@@ -13,6 +13,7 @@ use crate::fhir::engine::execute;
 use crate::fhir::entry::{EntryOutcome, EntryRequest, PreferReturn};
 use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
 use crate::links::link_entries;
+use crate::metrics::{Metrics, PoolStats};
 use crate::outcome::Issue;
 use crate::search::run::MAX_MATCHES;
 use crate::search::{
@@ -39,6 +40,7 @@ pub struct Gateway {
     source: SourceSettings,
     pages: SearchPages,
     validation: Arc<WriteValidation>,
+    metrics: Metrics,
 }
 
 /// What [`Gateway::ingest`] stored: the transaction-response Bundle and the validation issues
@@ -119,7 +121,18 @@ impl Gateway {
             base_url,
             capability,
             pages: SearchPages::default(),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// The operational metrics (`GET /metrics`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The store's connection pool, when it has one.
+    pub fn store_pool(&self) -> Option<PoolStats> {
+        self.store.pool_stats()
     }
 
     /// The validator and the per-type validation modes.
@@ -430,6 +443,21 @@ impl Gateway {
     /// and validation (an `enforce`d type with an error refuses the whole message), and
     /// returns the transaction-response Bundle with the validation issues.
     pub async fn ingest(
+        &self,
+        conversion: &Conversion,
+        source: SourceFormat,
+    ) -> Result<Ingested, GatewayError> {
+        let result = self.ingest_unmetered(conversion, source).await;
+        let outcome = match &result {
+            Ok(_) => "stored",
+            Err(GatewayError::Store(_)) => "failed",
+            Err(_) => "refused",
+        };
+        self.metrics.record_ingest(source.name(), outcome);
+        result
+    }
+
+    async fn ingest_unmetered(
         &self,
         conversion: &Conversion,
         source: SourceFormat,

@@ -2,6 +2,7 @@
 //! results and errors. Everything FHIR-specific below this module is HTTP-free.
 
 mod body;
+mod metered;
 mod negotiate;
 mod operations;
 mod respond;
@@ -30,6 +31,7 @@ pub fn start(gateway: Arc<Gateway>, listener: TcpListener) -> std::io::Result<Se
         let base_path = base_path.clone();
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(metered::record))
             .configure(move |config| routes::configure(config, &base_path))
     })
     .workers(workers)

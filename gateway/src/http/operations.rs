@@ -88,7 +88,10 @@ pub async fn ingest(
                     issues.extend(ingested.validation);
                     (ingested.response, issues)
                 }),
-                Err(error) => Err(error),
+                Err(error) => {
+                    gateway.metrics().record_ingest(format.name(), "refused");
+                    Err(error)
+                }
             };
             match stored {
                 Ok((response, issues)) => {

@@ -1,4 +1,4 @@
-//! The FHIR REST routes under the base path, and `/healthz`, `/readyz`.
+//! The FHIR REST routes under the base path, and `/healthz`, `/readyz`, `/metrics`.
 
 use super::body::read_body;
 use super::negotiate::{parse_prefer, request_format, response_format, Prefer};
@@ -25,6 +25,7 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
     config
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
         .service(
             web::scope(base_path)
                 .route("/metadata", web::get().to(metadata))
@@ -159,6 +160,13 @@ async fn readyz(gateway: Data<Gateway>) -> HttpResponse {
             .content_type("text/plain")
             .body(format!("not ready: {error}")),
     }
+}
+
+async fn metrics(gateway: Data<Gateway>) -> HttpResponse {
+    let text = gateway.metrics().render(gateway.store_pool());
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(text)
 }
 
 async fn not_found(request: HttpRequest) -> HttpResponse {

@@ -11,23 +11,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tsunagi_adapters::hl7v2::er7::{
     build_ack, build_reject_for_unparsable, AckCode, AckError, Location, Message,
 };
 use tsunagi_adapters::hl7v2::{convert_message, Hl7Error};
 
-/// Serves one sender until it disconnects, idles out or breaks the framing.
+/// Serves one sender until it disconnects, idles out, breaks the framing or `stop` turns
+/// true while no message is being worked on.
 pub async fn serve_connection(
     gateway: Arc<Gateway>,
     stream: TcpStream,
     peer: SocketAddr,
     limits: FrameLimits,
+    mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let (reader, mut writer) = stream.into_split();
     let mut frames = FrameReader::new(reader, limits);
     loop {
-        let message = match frames.next_frame().await {
+        let next = tokio::select! {
+            _ = super::stopped(&mut stop) => break,
+            next = frames.next_frame() => next,
+        };
+        let message = match next {
             Ok(Some(message)) => message,
             Ok(None) => break,
             Err(error) => {
@@ -64,6 +71,7 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
     let message = match Message::parse(bytes, &settings.hl7.decode) {
         Ok(message) => message,
         Err(error) => {
+            gateway.metrics().record_ingest("hl7v2", "refused");
             tracing::warn!(%error, "MLLP message rejected: unreadable");
             return build_reject_for_unparsable(bytes, &error, &now, &control_id);
         }
@@ -80,6 +88,7 @@ pub async fn acknowledge(gateway: &Gateway, bytes: &[u8]) -> Vec<u8> {
     let conversion = match convert_message(&message, bytes, &settings.context) {
         Ok(conversion) => conversion,
         Err(error) => {
+            gateway.metrics().record_ingest("hl7v2", "refused");
             tracing::warn!(%error, "MLLP message refused: not convertible");
             let code = match error {
                 Hl7Error::UnsupportedMessageType { .. } => AckCode::Reject,

@@ -248,6 +248,10 @@ pub trait Store: Send + Sync + 'static {
     async fn current_version(&self, res_type: &str, id: &str) -> Result<Option<u64>, StoreError> {
         Ok(self.read(res_type, id).await?.map(|stored| stored.version))
     }
+    /// How full the store's connection pool is, when it has one (for `/metrics`).
+    fn pool_stats(&self) -> Option<crate::metrics::PoolStats> {
+        None
+    }
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
     /// Ids of the current, live resources meeting a search, in its order.

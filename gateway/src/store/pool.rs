@@ -70,6 +70,19 @@ impl<C> Pool<C> {
         }
     }
 
+    /// Open, idle and most connections.
+    pub(super) fn stats(&self) -> crate::metrics::PoolStats {
+        let (open, idle) = self
+            .state
+            .lock()
+            .map_or((0, 0), |state| (state.1, state.0.len()));
+        crate::metrics::PoolStats {
+            open,
+            idle,
+            max: self.max,
+        }
+    }
+
     /// Takes every idle connection out of the pool (to close them where the caller chooses).
     pub(super) fn drain_idle(&self) -> Vec<C> {
         match self.state.lock() {

@@ -207,6 +207,10 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn pool_stats(&self) -> Option<crate::metrics::PoolStats> {
+        Some(self.readers.stats())
+    }
+
     async fn transact_boxed(&self, work: TxWork) -> Result<(), GatewayError> {
         self.writer.transact(work).await
     }

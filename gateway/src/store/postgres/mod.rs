@@ -306,6 +306,10 @@ impl Store for PostgresStore {
         true
     }
 
+    fn pool_stats(&self) -> Option<crate::metrics::PoolStats> {
+        Some(self.pool.stats())
+    }
+
     async fn current_version(&self, res_type: &str, id: &str) -> Result<Option<u64>, StoreError> {
         let (res_type, id) = (res_type.to_owned(), id.to_owned());
         self.with_connection(move |connection| reads::current_version(connection, &res_type, &id))
