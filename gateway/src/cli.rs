@@ -35,6 +35,9 @@ pub enum Command {
     /// Create or upgrade the store's schema (SQLite file or PostgreSQL database) and print its
     /// version; `serve` does the same at start and refuses a schema newer than itself.
     Migrate(ReindexArgs),
+    /// Ask a running gateway's /healthz (or /readyz) on loopback: exit 0 when it answers 200
+    /// (the container image's HEALTHCHECK).
+    Health(HealthArgs),
     /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
     /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
     Validate(ValidateArgs),
@@ -55,6 +58,21 @@ pub struct ValidateArgs {
     /// Input format; default by extension (.xml is XML, anything else JSON).
     #[arg(long, value_name = "FORMAT", value_parser = ["json", "xml"])]
     pub format: Option<String>,
+}
+
+/// `tsunagi health [--address HOST:PORT] [--ready]`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The gateway's address [default: the configured listen address, a wildcard host
+    /// probed on 127.0.0.1; env TSUNAGI_LISTEN].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub address: Option<String>,
+    /// Probe /readyz (the store answers) instead of /healthz (the process answers).
+    #[arg(long)]
+    pub ready: bool,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3)]
+    pub timeout_secs: u64,
 }
 
 /// `tsunagi reindex`.
@@ -178,6 +196,7 @@ pub fn run() -> ExitCode {
         Command::Ingest(args) => crate::ingest_cli::run(&args),
         Command::Reindex(args) => reindex(&args),
         Command::Migrate(args) => migrate(&args),
+        Command::Health(args) => crate::health_cli::run(&args),
         Command::Validate(args) => crate::validate_cli::run(&args),
     }
 }

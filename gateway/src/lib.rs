@@ -13,6 +13,7 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod fhir;
+pub mod health_cli;
 pub mod http;
 pub mod ingest;
 pub mod ingest_cli;
