@@ -40,11 +40,13 @@ pub fn evaluate_path(path: &str, resource: &Value) -> Result<Evaluated, String> 
     evaluate(&path_to_fhirpath(path)?, resource)
 }
 
-/// `fhir:A/fhir:b/fhir:c/@value` → `A.b.c`; other XPath (predicates, axes, functions) is not
-/// supported. A path without `fhir:` steps is taken as FHIRPath already.
+/// `fhir:A/fhir:b/fhir:c/@value` (or `A/b/c`) → `A.b.c`; other XPath (predicates, axes,
+/// functions) is not supported. A path without `/` steps is taken as FHIRPath already.
 pub fn path_to_fhirpath(path: &str) -> Result<String, String> {
     let path = path.trim();
-    if !path.contains("fhir:") {
+    let looks_like_xpath = path.contains("fhir:")
+        || (path.contains('/') && !path.contains(|c: char| c.is_whitespace() || c == '('));
+    if !looks_like_xpath {
         return Ok(path.to_owned());
     }
     let mut steps = Vec::new();
@@ -54,11 +56,12 @@ pub fn path_to_fhirpath(path: &str) -> Result<String, String> {
         }
         let name = step
             .strip_prefix("fhir:")
+            .or(Some(step))
             .filter(|name| {
                 !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             })
             .ok_or_else(|| {
-                format!("XPath step {step:?} is not supported (only fhir:name steps)")
+                format!("XPath step {step:?} is not supported (only element-name steps)")
             })?;
         steps.push(name);
     }
@@ -100,7 +103,12 @@ mod tests {
             "Patient.name.family"
         );
         assert!(path_to_fhirpath("fhir:Bundle/fhir:entry[1]").is_err());
+        assert_eq!(path_to_fhirpath("Patient/id").unwrap(), "Patient.id");
         assert_eq!(path_to_fhirpath("Patient.id").unwrap(), "Patient.id");
+        assert_eq!(
+            path_to_fhirpath("Bundle.total / 2").unwrap(),
+            "Bundle.total / 2"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! small, deliberately wrong FHIR server (raw HTTP/1.1 over tokio TCP).
 #![allow(dead_code)]
 
+pub mod examples;
 pub mod junit_shape;
 pub mod wrong_server;
 
