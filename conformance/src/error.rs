@@ -48,9 +48,6 @@ pub enum ConformanceError {
     /// The request could not be built or sent, or the answer not read.
     #[error("HTTP: {0}")]
     Http(String),
-    /// A feature the engine does not support (said so in the report, not a failure).
-    #[error("not supported: {0}")]
-    Unsupported(String),
 }
 
 impl ConformanceError {

@@ -145,7 +145,8 @@ fn load_one(
 }
 
 /// Reads a fixture file: `.json`/`.xml` as a FHIR resource, anything else as raw bytes with the
-/// MIME type its extension implies (`.hl7` → `x-application/hl7-v2+er7`).
+/// MIME type its extension implies (`.hl7` → `x-application/hl7-v2+er7`, `.jsonpatch` →
+/// `application/json-patch+json`).
 pub fn read_file(path: &Path) -> Result<Fixture, String> {
     let size = std::fs::metadata(path)
         .map_err(|error| format!("{}: {error}", path.display()))?
@@ -165,6 +166,7 @@ pub fn read_file(path: &Path) -> Result<Fixture, String> {
         "json" => "application/fhir+json",
         "xml" => "application/fhir+xml",
         "hl7" | "er7" => "x-application/hl7-v2+er7",
+        "jsonpatch" => "application/json-patch+json",
         "dcm" => "application/dicom",
         "zip" => "application/zip",
         "csv" => "text/csv",
