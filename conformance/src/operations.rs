@@ -199,3 +199,138 @@ fn default_method(code: &str, has_body: bool) -> &'static str {
         _ => "GET",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::Fixture;
+    use crate::script::TestScript;
+    use crate::state::ServerId;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    fn script() -> TestScript {
+        TestScript::from_value(json!({"resourceType": "TestScript", "name": "t",
+            "variable": [{"name": "pid", "defaultValue": "p-7"}]}))
+        .unwrap()
+    }
+
+    fn operation(code: &str) -> Operation {
+        Operation {
+            type_code: Some(code.to_owned()),
+            ..Operation::default()
+        }
+    }
+
+    #[test]
+    fn urls_methods_and_bodies_follow_the_operation() {
+        let script = script();
+        let overrides = HashMap::new();
+        let mut state = State {
+            script: &script,
+            base: "http://h/fhir".to_owned(),
+            fixtures: HashMap::new(),
+            overrides: &overrides,
+            last_request: None,
+            last_response: None,
+            server_ids: HashMap::new(),
+        };
+        state.fixtures.insert(
+            "pat".to_owned(),
+            Fixture::from_resource(json!({"resourceType": "Patient", "id": "local-id"})),
+        );
+        state.server_ids.insert(
+            "pat".to_owned(),
+            ServerId {
+                res_type: "Patient".to_owned(),
+                id: "srv-1".to_owned(),
+                version: Some("3".to_owned()),
+            },
+        );
+        let url = |operation: Operation| prepare(&operation, &state, &[]).unwrap();
+
+        let read = url(Operation {
+            target_id: Some("pat".to_owned()),
+            ..operation("read")
+        });
+        assert_eq!(
+            (read.method.as_str(), read.url.as_str()),
+            ("GET", "http://h/fhir/Patient/srv-1")
+        );
+        let vread = url(Operation {
+            target_id: Some("pat".to_owned()),
+            ..operation("vread")
+        });
+        assert_eq!(vread.url, "http://h/fhir/Patient/srv-1/_history/3");
+        let search = url(Operation {
+            resource: Some("Patient".to_owned()),
+            params: Some("?_id=${pid}".to_owned()),
+            ..operation("search")
+        });
+        assert_eq!(search.url, "http://h/fhir/Patient?_id=p-7");
+        let update = url(Operation {
+            source_id: Some("pat".to_owned()),
+            content_type: Some("json".to_owned()),
+            ..operation("update")
+        });
+        assert_eq!(
+            (update.method.as_str(), update.url.as_str()),
+            ("PUT", "http://h/fhir/Patient/local-id")
+        );
+        assert!(update.headers.contains(&(
+            "Content-Type".to_owned(),
+            "application/fhir+json".to_owned()
+        )));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(update.body.as_deref().unwrap()).unwrap()
+                ["id"],
+            "local-id"
+        );
+        let xml = url(Operation {
+            resource: Some("Patient".to_owned()),
+            source_id: Some("pat".to_owned()),
+            content_type: Some("xml".to_owned()),
+            ..operation("create")
+        });
+        assert_eq!(xml.method, "POST");
+        let xml_text = String::from_utf8(xml.body.unwrap()).unwrap();
+        assert!(
+            xml_text.contains("<Patient xmlns=\"http://hl7.org/fhir\">"),
+            "{xml_text}"
+        );
+        let everything = url(Operation {
+            target_id: Some("pat".to_owned()),
+            ..operation("everything")
+        });
+        assert_eq!(everything.url, "http://h/fhir/Patient/srv-1/$everything");
+        assert_eq!(url(operation("capabilities")).url, "http://h/fhir/metadata");
+        let by_url = url(Operation {
+            url: Some("$ingest?source=hl7v2".to_owned()),
+            method: Some("post".to_owned()),
+            request_headers: vec![("Accept".to_owned(), "application/fhir+xml".to_owned())],
+            ..Operation::default()
+        });
+        assert_eq!(
+            (by_url.method.as_str(), by_url.url.as_str()),
+            ("POST", "http://h/fhir/$ingest?source=hl7v2")
+        );
+        let accepts: Vec<&(String, String)> = by_url
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "Accept")
+            .collect();
+        assert_eq!(
+            accepts,
+            [&("Accept".to_owned(), "application/fhir+xml".to_owned())]
+        );
+        assert!(prepare(
+            &Operation {
+                target_id: Some("nothing".to_owned()),
+                ..operation("read")
+            },
+            &state,
+            &[]
+        )
+        .is_err());
+    }
+}
