@@ -14,7 +14,7 @@ use tsunagi_profiles::package::Registry;
 use tsunagi_profiles::validate::Validator;
 
 use crate::engine::{collect_scripts, Engine, EngineOptions};
-use crate::outcome::{RunReport, ScriptResult, Status};
+use crate::outcome::{PhaseResult, RunReport, Status};
 use crate::report;
 
 /// Runs FHIR R4 TestScripts against any FHIR server and reports the results.
@@ -119,7 +119,9 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         variables,
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let engine = Engine::new(options, validator).map_err(|error| error.to_string())?;
+    let engine = Engine::new(options, validator)
+        .map_err(|error| error.to_string())?
+        .with_progress(Box::new(print_case));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -128,7 +130,9 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut scripts = Vec::new();
     for file in &files {
         let result = runtime.block_on(engine.run_file(file));
-        print_live(&result);
+        if let Some(error) = &result.load_error {
+            println!("ERROR {} ({}): {error}", result.name, result.source);
+        }
         scripts.push(result);
     }
     let report = RunReport {
@@ -163,42 +167,36 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     })
 }
 
-/// One line per test case as each script finishes, with the failing actions under it.
-fn print_live(script: &ScriptResult) {
+/// One line per test case as it finishes, with its failing and warning actions under it.
+fn print_case(script: &str, case: &PhaseResult) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if let Some(error) = &script.load_error {
-        let _ = writeln!(out, "ERROR {} ({}): {error}", script.name, script.source);
-        return;
-    }
-    for case in script.cases() {
-        let _ = writeln!(
-            out,
-            "{:<5} {} › {} ({} ms){}",
-            case.status.label(),
-            script.name,
-            case.name,
-            case.duration.as_millis(),
-            case.skip_reason
-                .as_ref()
-                .filter(|_| case.status == Status::Skip)
-                .map(|reason| format!(": {reason}"))
-                .unwrap_or_default()
-        );
-        for action in &case.actions {
-            if matches!(
-                action.status,
-                Status::Fail | Status::Error | Status::Warning
-            ) {
-                let _ = writeln!(
-                    out,
-                    "        {} {} {}: {}",
-                    action.status.label(),
-                    action.location,
-                    action.title,
-                    action.message
-                );
-            }
+    let reason = case
+        .skip_reason
+        .as_ref()
+        .filter(|_| case.status == Status::Skip)
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{:<5} {script} › {} ({} ms){reason}",
+        case.status.label(),
+        case.name,
+        case.duration.as_millis()
+    );
+    for action in &case.actions {
+        if matches!(
+            action.status,
+            Status::Fail | Status::Error | Status::Warning
+        ) {
+            let _ = writeln!(
+                out,
+                "        {} {} {}: {}",
+                action.status.label(),
+                action.location,
+                action.title,
+                action.message
+            );
         }
     }
     let _ = out.flush();

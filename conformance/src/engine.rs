@@ -38,11 +38,15 @@ pub struct EngineOptions {
     pub timeout: Duration,
 }
 
+/// Called with the script's name and each test case as soon as it is finished.
+pub type Progress = Box<dyn Fn(&str, &PhaseResult) + Send + Sync>;
+
 /// Runs TestScripts against one server.
 pub struct Engine {
     options: EngineOptions,
     client: Client,
     validator: Arc<Validator>,
+    progress: Option<Progress>,
 }
 
 impl Engine {
@@ -56,7 +60,21 @@ impl Engine {
             client: Client::new(options.timeout)?,
             options,
             validator,
+            progress: None,
         })
+    }
+
+    /// Reports each test case (and a failed setup or teardown) to `progress` as it finishes,
+    /// for a live summary.
+    pub fn with_progress(mut self, progress: Progress) -> Engine {
+        self.progress = Some(progress);
+        self
+    }
+
+    fn report(&self, script: &TestScript, case: &PhaseResult) {
+        if let Some(progress) = &self.progress {
+            progress(&script.name, case);
+        }
     }
 
     /// The server's base URL.
@@ -123,6 +141,9 @@ impl Engine {
         }
         setup.duration = setup_started.elapsed();
         let has_setup = !setup.actions.is_empty();
+        if setup.failed() {
+            self.report(script, &setup);
+        }
 
         let mut tests = Vec::new();
         for test in &script.tests {
@@ -132,11 +153,10 @@ impl Engine {
                     .next()
                     .map(|action| action.message.clone())
                     .unwrap_or_default();
-                tests.push(PhaseResult::skipped(
-                    &test.name,
-                    &test.id,
-                    &format!("setup failed: {first}"),
-                ));
+                let skipped =
+                    PhaseResult::skipped(&test.name, &test.id, &format!("setup failed: {first}"));
+                self.report(script, &skipped);
+                tests.push(skipped);
                 continue;
             }
             if let Some(index) = script.extra_destinations.first() {
@@ -144,11 +164,13 @@ impl Engine {
                     matches!(action, Action::Operation(operation) if operation.destination.is_some_and(|d| d != 1))
                 });
                 if uses_other {
-                    tests.push(PhaseResult::skipped(
+                    let skipped = PhaseResult::skipped(
                         &test.name,
                         &test.id,
                         &format!("needs destination {index}: this runner tests one server"),
-                    ));
+                    );
+                    self.report(script, &skipped);
+                    tests.push(skipped);
                     continue;
                 }
             }
@@ -158,6 +180,7 @@ impl Engine {
             self.run_actions(&test.actions, &location, &mut state, &mut phase)
                 .await;
             phase.duration = test_started.elapsed();
+            self.report(script, &phase);
             tests.push(phase);
         }
 
@@ -174,6 +197,9 @@ impl Engine {
             teardown.push(result);
         }
         teardown.duration = teardown_started.elapsed();
+        if teardown.failed() {
+            self.report(script, &teardown);
+        }
 
         ScriptResult {
             source: source.to_owned(),
