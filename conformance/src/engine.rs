@@ -380,7 +380,18 @@ impl Engine {
         result
     }
 
+    /// Deletes what autocreate wrote; a fixture that was never written (autocreate failed) is
+    /// left alone, so the run never deletes a resource it did not create.
     async fn autodelete(&self, state: &mut State<'_>, fixture_id: &str) -> ActionResult {
+        if !state.server_ids.contains_key(fixture_id) {
+            return ActionResult {
+                location: format!("fixture {fixture_id}"),
+                kind: "operation",
+                title: format!("autodelete {fixture_id}"),
+                status: Status::Skip,
+                message: "not deleted: the fixture was never written to the server".to_owned(),
+            };
+        }
         let operation = Operation {
             type_code: Some("delete".to_owned()),
             label: Some(format!("autodelete {fixture_id}")),
