@@ -78,8 +78,12 @@ pub fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
-    if !(args.server.starts_with("http://") || args.server.starts_with("https://")) {
-        return Err(format!("--server {}: not an http:// URL", args.server));
+    if !args.server.starts_with("http://") {
+        return Err(format!(
+            "--server {}: not an http:// URL (this runner speaks plain HTTP; reach https \
+             servers through a TLS-terminating proxy)",
+            args.server
+        ));
     }
     let headers = args
         .headers
