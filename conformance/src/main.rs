@@ -1,0 +1,6 @@
+//! `tsunagi-conformance`: see `cli`.
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    tsunagi_conformance::cli::main()
+}
