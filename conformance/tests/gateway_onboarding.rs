@@ -7,13 +7,9 @@ mod common;
 use common::{engine, run_suite, suite_dir, GatewayServer};
 use tsunagi_conformance::Status;
 
-/// (test id, assert title, why it fails today).
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
-    "outcome",
-    "imaging: no error in the conversion and validation outcome",
-    "the HL7 v2 adapter codes Provenance.activity of an OMI^Z23 as v2-0003#Z23, a code table \
-     0003 does not define, and the gateway's validation (warn mode) reports it as an error",
-)];
+/// (test id, assert title, why it fails today) of gateway defects not fixed yet; each must
+/// still fail, so a fixed one is removed here.
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn onboarding_suite_passes_against_the_gateway() {

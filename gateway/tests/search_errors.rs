@@ -500,3 +500,25 @@ async fn conditional_create_finds_its_match_by_family_and_birthdate() {
     let body: Value = response.json().await.expect("OperationOutcome");
     assert!(issue_text(&body).contains("shoe-size"), "{body}");
 }
+
+#[tokio::test]
+async fn an_empty_result_has_no_entry_array_and_renders_as_xml() {
+    let server = TestServer::start();
+    let (status, bundle) = server.get_json("Patient?_id=nobody").await;
+    assert_eq!(status, 200);
+    assert_eq!(bundle["total"], 0);
+    assert!(bundle.get("entry").is_none(), "R4 JSON has no empty arrays: {bundle}");
+    let xml = server
+        .client
+        .get(server.url("Patient?_id=nobody"))
+        .header("Accept", "application/fhir+xml")
+        .send()
+        .await
+        .expect("XML search sent");
+    assert_eq!(xml.status(), 200);
+    let text = xml.text().await.expect("XML body");
+    assert!(text.contains("<total value=\"0\"/>"), "{text}");
+    let (status, history) = server.get_json("Patient/_history").await;
+    assert_eq!(status, 200);
+    assert!(history.get("entry").is_none(), "{history}");
+}

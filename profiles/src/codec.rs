@@ -40,11 +40,19 @@ pub(crate) fn check_value_structure(value: &serde_json::Value) -> Result<(), Mod
 }
 
 fn typed_from_value(value: &serde_json::Value) -> Result<TypedResource, ModelError> {
-    fhirbolt::json::from_json_value::<TypedResource>(value.clone(), strict()).map_err(|error| {
-        ModelError::Structure {
+    // fhirbolt panics on a few shapes (an empty array in some places) instead of refusing
+    // them: a panic here is a refusal, never a dropped connection.
+    let converted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fhirbolt::json::from_json_value::<TypedResource>(value.clone(), strict())
+    }));
+    match converted {
+        Ok(typed) => typed.map_err(|error| ModelError::Structure {
             message: error.to_string(),
-        }
-    })
+        }),
+        Err(_) => Err(ModelError::Structure {
+            message: "the R4 model cannot read this resource (an empty array or object?)".into(),
+        }),
+    }
 }
 
 /// Parses R4 XML into the JSON form of the same resource, narratives kept exact.

@@ -423,12 +423,22 @@ pub fn response_bundle(
         BundleKind::Transaction => "transaction-response",
         BundleKind::Batch => "batch-response",
     };
-    json!({
+    without_empty_entry(json!({
         "resourceType": "Bundle",
         "id": new_id(),
         "type": bundle_type,
         "entry": entries,
-    })
+    }))
+}
+
+/// Drops `entry` when it is empty: R4 JSON has no empty arrays.
+fn without_empty_entry(mut bundle: Value) -> Value {
+    if bundle["entry"].as_array().is_some_and(Vec::is_empty) {
+        if let Some(fields) = bundle.as_object_mut() {
+            fields.remove("entry");
+        }
+    }
+    bundle
 }
 
 fn outcome_entry(outcome: &EntryOutcome, base_url: &str, prefer: PreferReturn) -> Value {
@@ -521,14 +531,14 @@ pub fn history_bundle(page: &HistoryPage, base_url: &str, links: &[(&str, String
         .iter()
         .map(|(relation, url)| json!({"relation": relation, "url": url}))
         .collect();
-    json!({
+    without_empty_entry(json!({
         "resourceType": "Bundle",
         "id": new_id(),
         "type": "history",
         "total": page.total,
         "link": links,
         "entry": entries,
-    })
+    }))
 }
 
 /// Parses a JSON batch/transaction Bundle with the same limits and strict R4 check as

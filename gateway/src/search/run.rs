@@ -156,7 +156,10 @@ pub async fn run_search(
     for stored in &included {
         entries.push(entry(stored, "include", base_url, &included_subset));
     }
-    bundle.insert("entry".into(), Value::Array(entries));
+    // R4 JSON has no empty arrays: an empty page has no `entry` at all.
+    if !entries.is_empty() {
+        bundle.insert("entry".into(), Value::Array(entries));
+    }
     Ok(Value::Object(bundle))
 }
 

@@ -83,11 +83,15 @@ pub fn map_source_record(
     let trigger = message_type.component(2).subcomponent_text(1).into_owned();
     let structure = message_type.component(3).subcomponent_text(1).into_owned();
     let mut activity = obj(2);
-    put(
-        &mut activity,
-        "coding",
-        vec![coding(Some(V2_0003), Some(&trigger), None)],
-    );
+    // Table 0003 has the standard trigger events only; a site-defined one (`Z23`) is named in
+    // the text, not coded in a system that does not define it.
+    if !trigger.is_empty() && !trigger.starts_with('Z') {
+        put(
+            &mut activity,
+            "coding",
+            vec![coding(Some(V2_0003), Some(&trigger), None)],
+        );
+    }
     let mut text = format!("{code}^{trigger}");
     if !structure.is_empty() {
         text.push('^');
