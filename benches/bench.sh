@@ -9,6 +9,9 @@
 #   2. Transaction ingest (100-entry linked Bundles) into the embedded store, synchronous FULL
 #      and NORMAL, and the parse of such a Bundle alone: the criterion bench
 #      gateway/benches/transaction_ingest.rs, in resources/s.
+#   3. GET by id on the PostgreSQL store against pgbench running the same read query.
+#   4. Transaction ingest: the embedded store, PostgreSQL with 1 and with 2 replicas
+#      (gateway/benches/replica_ingest.rs).
 #
 # Usage: benches/bench.sh   (needs wrk: apt-get install wrk). Honours CARGO_TARGET_DIR.
 set -euo pipefail
@@ -135,6 +138,44 @@ awk -v t="$tsunagi_rps" -v b="$bare_rps" \
     'BEGIN { printf "%-28s %12.2f\n", "ratio tsunagi / bare", (b > 0 ? t / b : 0) }'
 printf '%-28s %12s bytes\n' "tsunagi release binary" "$(stat -c %s "$TSUNAGI")"
 
+# 3. The same GET on PostgreSQL (a fresh schema in $TSUNAGI_BENCH_POSTGRES, default the local
+#    test database) against the database alone: pgbench running the very query the gateway
+#    runs for a read (the current-version join on the primary key), with as many clients as
+#    wrk opens. The gateway's figure is bounded by it.
+PG_URL="${TSUNAGI_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
+PG_SCHEMA="tsunagi_bench_get_$$"
+if command -v psql >/dev/null 2>&1 && command -v pgbench >/dev/null 2>&1 \
+    && psql "$PG_URL" -qc "CREATE SCHEMA $PG_SCHEMA" >/dev/null 2>&1; then
+    drop_schema() { psql "$PG_URL" -qc "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true; }
+    trap 'stop_servers; drop_schema; rm -rf "$WORK"' EXIT
+    PG_DB="$PG_URL?options=-csearch_path%3D$PG_SCHEMA"
+    PG_PORT="$(free_port)"
+    TSUNAGI_LOG=warn "$TSUNAGI" serve --listen "127.0.0.1:$PG_PORT" --db "$PG_DB" \
+        >"$WORK/tsunagi-pg.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    wait_for "http://127.0.0.1:$PG_PORT/healthz"
+    curl -sf -o /dev/null -X PUT -H 'Content-Type: application/fhir+json' --data-binary "$PATIENT" \
+        "http://127.0.0.1:$PG_PORT/fhir/Patient/$PATIENT_ID"
+    echo "== GET by id on PostgreSQL: wrk ${WRK_ARGS[*]}, then pgbench with the gateway's read query"
+    pg_result="$(run_wrk tsunagi_postgres "http://127.0.0.1:$PG_PORT/fhir/Patient/$PATIENT_ID")"
+    read -r _ pg_rps pg_p99 <<<"$pg_result"
+    stop_servers
+    cat >"$WORK/read.sql" <<SQL
+SELECT v.body FROM resource_current c JOIN resource_version v ON v.seq = c.seq
+WHERE c.res_type = 'Patient' AND c.res_id = '$PATIENT_ID';
+SQL
+    PGOPTIONS="-c search_path=$PG_SCHEMA" pgbench -n -c 32 -j 2 -T 10 -f "$WORK/read.sql" "$PG_URL" \
+        >"$WORK/pgbench.txt" 2>&1
+    pg_select_tps="$(awk '/^tps =/ { print $3; exit }' "$WORK/pgbench.txt")"
+    printf '\n%-28s %12s %10s\n' "GET by id, PostgreSQL" "req/s" "p99"
+    printf '%-28s %12s %10s\n' "tsunagi serve (postgres)" "$pg_rps" "$pg_p99"
+    printf '%-28s %12s\n' "pgbench primary-key SELECT" "$pg_select_tps"
+    awk -v t="$pg_rps" -v b="$pg_select_tps" \
+        'BEGIN { printf "%-28s %12.2f\n", "ratio tsunagi / SELECT", (b > 0 ? t / b : 0) }'
+else
+    echo "== GET by id on PostgreSQL: skipped (no psql/pgbench or no server at $PG_URL)"
+fi
+
 echo
 echo "== transaction ingest: cargo bench -p tsunagi-gateway --bench transaction_ingest"
 cargo bench -p tsunagi-gateway --bench transaction_ingest 2>&1 | tee "$WORK/ingest.txt" >/dev/null
@@ -145,3 +186,11 @@ echo "transaction ingest, and the Bundle parse alone (criterion: [low  estimate 
 awk '/^(transaction_ingest|transaction_ingest_two_clients|bundle_parse)\// { show = 1; print; next }
      /change:/ { show = 0 }
      show && /^ +(time|thrpt):/ { print }' "$WORK/ingest.txt"
+
+echo
+echo "== replica ingest: cargo bench -p tsunagi-gateway --bench replica_ingest"
+cargo bench -p tsunagi-gateway --bench replica_ingest 2>&1 | tee "$WORK/replicas.txt" >/dev/null
+echo "transaction ingest by store and replicas (criterion: [low  estimate  high])"
+awk '/^replica_ingest\// { show = 1; print; next }
+     /change:/ { show = 0 }
+     show && /^ +(time|thrpt):/ { print }' "$WORK/replicas.txt"
