@@ -507,7 +507,10 @@ async fn an_empty_result_has_no_entry_array_and_renders_as_xml() {
     let (status, bundle) = server.get_json("Patient?_id=nobody").await;
     assert_eq!(status, 200);
     assert_eq!(bundle["total"], 0);
-    assert!(bundle.get("entry").is_none(), "R4 JSON has no empty arrays: {bundle}");
+    assert!(
+        bundle.get("entry").is_none(),
+        "R4 JSON has no empty arrays: {bundle}"
+    );
     let xml = server
         .client
         .get(server.url("Patient?_id=nobody"))

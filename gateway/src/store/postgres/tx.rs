@@ -211,7 +211,7 @@ impl PgTx<'_> {
         // Held to the end of the transaction: a second replica running the same conditional
         // operation waits here, then sees what the first one wrote.
         const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
-        let key = format!("{}:{res_type}?{criteria:?}", "tsunagi-conditional");
+        let key = criteria_lock_key(res_type, criteria);
         let statement = self.connection.statement(LOCK).map_err(backend)?;
         self.connection
             .client
@@ -261,6 +261,24 @@ impl PgTx<'_> {
     }
 }
 
+/// The advisory lock a conditional lookup takes. Identifier criteria lock on the identifiers
+/// alone, whatever the type: ingest joins an order and a study by one accession number from
+/// both sides (the order looks for studies, the study for orders), and the two must not miss
+/// each other on two replicas.
+fn criteria_lock_key(res_type: &str, criteria: &Criteria) -> String {
+    if criteria.identifiers.is_empty() {
+        return format!("tsunagi-conditional:{res_type}?{criteria:?}");
+    }
+    let mut tokens: Vec<String> = criteria
+        .identifiers
+        .iter()
+        .flatten()
+        .map(|token| format!("{:?}|{:?}", token.system, token.value))
+        .collect();
+    tokens.sort();
+    format!("tsunagi-identifier:{}", tokens.join(","))
+}
+
 impl StoreTx for PgTx<'_> {
     fn current(&mut self, res_type: &str, id: &str) -> Result<Option<StoredVersion>, StoreError> {
         let result = reads::current(self.connection, res_type, id);
@@ -305,5 +323,42 @@ impl StoreTx for PgTx<'_> {
     ) -> Result<(), StoreError> {
         let result = self.replace_index(res_type, id, search);
         self.note(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TokenMatch;
+
+    fn by_identifier(system: &str, value: &str) -> Criteria {
+        Criteria {
+            identifiers: vec![vec![TokenMatch {
+                system: Some(system.into()),
+                value: Some(value.into()),
+            }]],
+            ..Criteria::default()
+        }
+    }
+
+    #[test]
+    fn an_identifier_locks_the_same_whatever_the_type() {
+        let accession = by_identifier("urn:oid:1.2.3", "ACC-1");
+        assert_eq!(
+            criteria_lock_key("ServiceRequest", &accession),
+            criteria_lock_key("ImagingStudy", &accession)
+        );
+        assert_ne!(
+            criteria_lock_key("ImagingStudy", &accession),
+            criteria_lock_key("ImagingStudy", &by_identifier("urn:oid:1.2.3", "ACC-2"))
+        );
+        let by_id = Criteria {
+            ids: vec![vec!["a".into()]],
+            ..Criteria::default()
+        };
+        assert_ne!(
+            criteria_lock_key("Patient", &by_id),
+            criteria_lock_key("Observation", &by_id)
+        );
     }
 }
