@@ -9,6 +9,7 @@
 
 pub mod examples;
 pub mod postgres_db;
+pub mod replica;
 
 use std::net::TcpListener;
 use std::sync::Arc;
