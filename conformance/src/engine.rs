@@ -368,11 +368,7 @@ impl Engine {
         let mut result = self
             .operation(&operation, state, format!("fixture {fixture_id}"))
             .await;
-        let status = state
-            .last_response
-            .as_ref()
-            .and_then(|response| response.status)
-            .unwrap_or(0);
+        let status = last_status(state);
         if result.status == Status::Pass && !(200..300).contains(&status) {
             result.status = Status::Fail;
             result.message.push_str(" (autocreate needs a 2xx answer)");
@@ -401,11 +397,7 @@ impl Engine {
         let mut result = self
             .operation(&operation, state, format!("fixture {fixture_id}"))
             .await;
-        let status = state
-            .last_response
-            .as_ref()
-            .and_then(|response| response.status)
-            .unwrap_or(0);
+        let status = last_status(state);
         if result.status == Status::Pass && !(200..300).contains(&status) {
             result.status = Status::Warning;
             result
@@ -501,4 +493,13 @@ fn is_test_script_file(path: &Path) -> bool {
             value.get("resourceType").and_then(Value::as_str) == Some("TestScript")
         })
     })
+}
+
+/// The HTTP status of the last response, 0 when there was none.
+fn last_status(state: &State<'_>) -> u16 {
+    state
+        .last_response
+        .as_ref()
+        .and_then(|response| response.status)
+        .unwrap_or(0)
 }

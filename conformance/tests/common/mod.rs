@@ -2,6 +2,9 @@
 //! small, deliberately wrong FHIR server (raw HTTP/1.1 over tokio TCP).
 #![allow(dead_code)]
 
+/// The R4 example package, fetched once into the shared fixture cache (the gateway's helper).
+#[allow(dead_code)]
+#[path = "../../../gateway/tests/common/examples.rs"]
 pub mod examples;
 pub mod junit_shape;
 pub mod wrong_server;

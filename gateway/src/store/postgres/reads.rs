@@ -32,6 +32,14 @@ fn version_from_row(row: &Row) -> Result<StoredVersion, StoreError> {
     })
 }
 
+/// The first two text columns of a row, e.g. `(type, id)`.
+fn pair_from_row(row: &Row) -> Result<(String, String), StoreError> {
+    Ok((
+        row.try_get(0).map_err(backend)?,
+        row.try_get(1).map_err(backend)?,
+    ))
+}
+
 /// The current version of a resource (a delete included), if it ever existed.
 pub(super) fn current(
     connection: &mut PgConnection,
@@ -286,12 +294,7 @@ pub(super) fn references_from(
         .query(&statement, &[&res_type, &ids, &param, &target_type])
         .map_err(backend)?
         .iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0).map_err(backend)?,
-                row.try_get(1).map_err(backend)?,
-            ))
-        })
+        .map(pair_from_row)
         .collect()
 }
 
@@ -338,11 +341,6 @@ pub(super) fn current_after(
         .query(&statement, &[&res_type, &id, &limit])
         .map_err(backend)?
         .iter()
-        .map(|row| {
-            Ok((
-                row.try_get(0).map_err(backend)?,
-                row.try_get(1).map_err(backend)?,
-            ))
-        })
+        .map(pair_from_row)
         .collect()
 }
