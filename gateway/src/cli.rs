@@ -66,14 +66,16 @@ pub struct ReindexArgs {
     pub db: Option<String>,
 }
 
-/// `tsunagi ingest --from dicom PATH…`.
+/// `tsunagi ingest --from dicom|ssmix2|hl7v2|csv PATH…`.
 #[derive(Debug, Args)]
 #[command(after_help = env_help())]
 pub struct IngestArgs {
-    /// The source format: `dicom`.
+    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree), `hl7v2` (files or
+    /// folders of HL7 v2 messages), `csv` (CSV files with `--mapping`) or `dicom`.
     #[arg(long, value_name = "FORMAT")]
     pub from: String,
-    /// Files, folders, DICOMDIRs or zip archives.
+    /// The SS-MIX2 storage root; HL7 v2 files or folders; CSV files; DICOM files, folders,
+    /// DICOMDIRs or zip archives.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// TOML configuration file (the same one `serve` reads).
@@ -82,12 +84,34 @@ pub struct IngestArgs {
     /// SQLite database file (overrides the configuration).
     #[arg(long, value_name = "PATH")]
     pub db: Option<String>,
-    /// Write the conversion report (JSON) to this file.
+    /// Write the report (JSON: counts per data type and resource type, warnings, errors with
+    /// file paths) to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// No progress line.
+    /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Convert and check everything, store nothing (needs no database).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue from the checkpoint of an interrupted run of the same source.
+    #[arg(long)]
+    pub resume: bool,
+    /// The checkpoint file (default: the database path + `.ingest-checkpoint.json`).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Most messages per store transaction.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
+    /// Converting threads (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
+    /// The CSV mapping file (TOML) for `--from csv`.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Stop after this many steps as if interrupted (for testing resume).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after: Option<usize>,
 }
 
 /// `tsunagi convert` flags.

@@ -9,7 +9,7 @@ use super::plan::StoredFile;
 use crate::context::SourceContext;
 use crate::hl7v2::{self, er7, Hl7Error, Hl7Options};
 use crate::identity::resource_id;
-use crate::report::{Conversion, ReportCode};
+use crate::report::{Conversion, Report, ReportCode};
 use serde_json::Value;
 
 /// What converting one file gave.
@@ -74,7 +74,30 @@ fn convert_checked(
 ) -> Result<Conversion, Hl7Error> {
     let message = er7::Message::parse(bytes, &opts.decode)?;
     let mut conversion = hl7v2::convert_message(&message, bytes, ctx)?;
-    let report = &mut conversion.report;
+    check_message(file, &message, &mut conversion.report);
+    if file.name.condition == Condition::Deleted {
+        mark_deleted(&mut conversion, bytes, ctx);
+    }
+    Ok(conversion)
+}
+
+/// Checks a file of a data type that is not converted: the message is parsed and compared with
+/// its folders, so a broken or misfiled file is reported although nothing is stored from it.
+pub fn check_unconverted(file: &StoredFile, bytes: &[u8], opts: &Hl7Options) -> Report {
+    let mut report = Report::new();
+    match er7::Message::parse(bytes, &opts.decode) {
+        Ok(message) => check_message(file, &message, &mut report),
+        Err(error) => report.warning(
+            ReportCode::Invalid,
+            error.location().map(|l| l.to_string()).unwrap_or_default(),
+            format!("not a readable HL7 v2 message: {error}"),
+        ),
+    }
+    report
+}
+
+/// Compares MSH-9 with the data-type folder and PID-3 with the patient folder.
+fn check_message(file: &StoredFile, message: &er7::Message, report: &mut Report) {
     let message_type = message.message_type();
     let found = format!("{}^{}", message_type.code, message_type.trigger);
     if let Some(expected) = data_type(&file.name.data_type) {
@@ -89,30 +112,28 @@ fn convert_checked(
             );
         }
     }
-    if let Some(pid) = message.first("PID") {
-        let field = pid.field(3);
-        let ids: Vec<String> = field
-            .repetitions()
-            .map(|repetition| repetition.component(1).text().trim().to_owned())
-            .filter(|id| !id.is_empty())
-            .collect();
-        if !ids.iter().any(|id| *id == file.name.patient_id) {
-            report.warning(
-                ReportCode::Invalid,
-                format!("PID[{}]-3", pid.index()),
-                format!(
-                    "PID-3 {} differs from the folder's patient id {}: the resources are \
-                     filed under the message's id",
-                    ids.join(", "),
-                    file.name.patient_id
-                ),
-            );
-        }
+    let Some(pid) = message.first("PID") else {
+        report.warning(ReportCode::Missing, "", "the message has no PID segment");
+        return;
+    };
+    let ids: Vec<String> = pid
+        .field(3)
+        .repetitions()
+        .map(|repetition| repetition.component(1).text().trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .collect();
+    if !ids.iter().any(|id| *id == file.name.patient_id) {
+        report.warning(
+            ReportCode::Invalid,
+            format!("PID[{}]-3", pid.index()),
+            format!(
+                "PID-3 {} differs from the folder's patient id {}: the resources are \
+                 filed under the message's id",
+                ids.join(", "),
+                file.name.patient_id
+            ),
+        );
     }
-    if file.name.condition == Condition::Deleted {
-        mark_deleted(&mut conversion, bytes, ctx);
-    }
-    Ok(conversion)
 }
 
 /// Rewrites a deleted version's Bundle: statuses per [`deleted_status`], and the raw-message

@@ -15,7 +15,7 @@ pub mod layout;
 pub mod plan;
 pub mod source;
 
-pub use convert::{convert_file, FileConversion};
+pub use convert::{check_unconverted, convert_file, FileConversion};
 pub use data_type::{data_type, is_converted, DataType, DATA_TYPES};
 pub use file_name::{Condition, FileName, FileNameError};
 pub use plan::{plan, Plan, PlanFinding, Step, StoredFile};
