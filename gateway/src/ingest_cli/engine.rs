@@ -3,7 +3,8 @@
 //! leaves out what is already stored, and writes the rest in batched store transactions
 //! through `Gateway::ingest` (so links, validation and history are those of every other ingest
 //! edge). After each committed batch the checkpoint moves on. A cancel flag (Ctrl-C) or a stop
-//! point ends the run after the batch under way; nothing is ever half stored.
+//! point ends the run at the next chunk: the batch under way is dropped and the checkpoint
+//! points at its first message; nothing is ever half stored.
 
 use super::batch::{Batch, Entry, Member};
 use super::checkpoint::Checkpoint;
@@ -187,7 +188,16 @@ pub fn run(
         finished.store(true, Ordering::Relaxed);
         drop(receiver);
     });
-    store.flush();
+    let done = if done < total {
+        // Interrupted: the batch under way is dropped, not stored, and the checkpoint points at
+        // its first message. The resumed run then forms exactly the batches an uninterrupted
+        // run would have, so it leaves the same history, not just the same current state.
+        let members = store.batch.take();
+        members.first().map_or(done, |member| member.step.min(done))
+    } else {
+        store.flush();
+        done
+    };
     // A failed message is retried by the next run: the checkpoint stays before it.
     let done = store.first_failed.map_or(done, |step| step.min(done));
     store.save_checkpoint(done, total);
