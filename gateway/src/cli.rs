@@ -106,6 +106,10 @@ pub struct IngestArgs {
     /// Converting threads (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub workers: Option<u32>,
+    /// Validation of the stored resources for this run (`off`, `warn`, `enforce`), over the
+    /// configuration's `[validation] mode`.
+    #[arg(long, value_name = "MODE", value_parser = ["off", "warn", "enforce"])]
+    pub validation: Option<String>,
     /// The CSV mapping file (TOML) for `--from csv`.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,

@@ -22,7 +22,7 @@ pub mod ssmix2;
 pub mod summary;
 
 use crate::cli::IngestArgs;
-use crate::config::Config;
+use crate::config::{Config, ValidationMode};
 use crate::ingest::{SourceFormat, SourceSettings};
 use crate::outcome::operation_outcome;
 use crate::store::{SqliteStore, Store};
@@ -398,6 +398,14 @@ fn load(args: &IngestArgs) -> Result<Config, String> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(db) = &args.db {
         config.db = db.clone();
+    }
+    if let Some(mode) = &args.validation {
+        config.validation.mode = match mode.as_str() {
+            "off" => ValidationMode::Off,
+            "enforce" => ValidationMode::Enforce,
+            _ => ValidationMode::Warn,
+        };
+        config.validation.modes.clear();
     }
     config.validate().map_err(|error| error.to_string())?;
     Ok(config)

@@ -1,8 +1,8 @@
 //! The order in which the files of a tree are applied. One record (patient, care date, data
 //! type, order number) can have several versions, told apart by their 17-digit timestamps: all
 //! versions are applied oldest first, so the store ends with the newest as the current state
-//! and the older ones in its history. Records are interleaved by timestamp within a patient,
-//! so resources that several messages write (the Patient) end with the newest message's data.
+//! and the older ones in its history. All older versions come first, then all newest ones
+//! (see [`plan`]), which keeps store batches large.
 
 use super::file_name::{Condition, FileName};
 use std::collections::BTreeMap;
@@ -48,7 +48,8 @@ pub struct PlanFinding {
 pub struct Plan {
     /// Every file, sorted by path.
     pub files: Vec<StoredFile>,
-    /// The order to apply them in: by patient, then timestamp.
+    /// The order to apply them in: older versions, then newest versions; each by patient,
+    /// then timestamp.
     pub steps: Vec<Step>,
     /// How many records (distinct patient, date, data type and order number) there are.
     pub records: usize,
@@ -121,9 +122,14 @@ pub fn plan(mut files: Vec<StoredFile>) -> Plan {
             newest,
         }));
     }
+    // Older versions first (they only need to reach history, before their newest versions),
+    // then every newest version; each pass by patient, then timestamp. The last message of a
+    // patient is always a newest version, so shared resources end as in timestamp order, and
+    // each pass holds one version per record (almost always), so store batches stay large.
     steps.sort_by(|a, b| {
         let (x, y) = (&files[a.file], &files[b.file]);
-        (&x.name.patient_id, &x.name.timestamp, &x.path).cmp(&(
+        (a.is_newest(), &x.name.patient_id, &x.name.timestamp, &x.path).cmp(&(
+            b.is_newest(),
             &y.name.patient_id,
             &y.name.timestamp,
             &y.path,
@@ -151,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_apply_oldest_first_interleaved_by_time() {
+    fn older_versions_go_first_then_newest_by_patient_and_time() {
         let plan = plan(vec![
             file("1000001_-_ADT-00_999999999999999_20200301000000000_-_1"),
             file("1000001_-_ADT-00_999999999999999_20200101000000000_-_2"),
@@ -166,14 +172,14 @@ mod tests {
         assert_eq!(
             order,
             [
-                "20200501000000000",
                 "20200101000000000",
+                "20200501000000000",
                 "20200201000000000",
                 "20200301000000000"
             ]
         );
         assert_eq!(plan.records, 3);
-        let superseded = plan.steps[1];
+        let superseded = plan.steps[0];
         assert!(!superseded.is_newest());
         assert_eq!(
             plan.files[superseded.newest].name.timestamp,

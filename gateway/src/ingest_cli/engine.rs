@@ -363,7 +363,9 @@ impl Storer<'_, '_> {
             .runtime
             .block_on(target.gateway.ingest(&conversion, SourceFormat::Hl7v2));
         self.store_time += clock.elapsed();
-        result.map(|_| ()).map_err(|error| error.to_string())
+        let ingested = result.map_err(|error| error.to_string())?;
+        self.summary.validation_issues += ingested.validation.len();
+        Ok(())
     }
 
     fn stored(&mut self, members: &[Member]) {

@@ -64,6 +64,8 @@ pub struct Summary {
     pub warnings: Vec<FileIssue>,
     /// Errors: files not stored, with why.
     pub errors: Vec<FileIssue>,
+    /// Issues the validator found in stored resources (`[validation]` mode `warn`).
+    pub validation_issues: usize,
     /// Conversion findings of severity information (fields not mapped …), counted only.
     pub information: usize,
     /// Wall-clock time of the run.
@@ -131,6 +133,7 @@ impl Summary {
             "warnings": issues(&self.warnings),
             "errors": issues(&self.errors),
             "information": self.information,
+            "validationIssues": self.validation_issues,
             "seconds": {
                 "elapsed": self.elapsed.as_secs_f64(),
                 "convert": self.convert_time.as_secs_f64(),
@@ -206,6 +209,13 @@ impl Summary {
             if list.len() > max_listed {
                 writeln!(out, "    … {} more (see --report)", list.len() - max_listed)?;
             }
+        }
+        if self.validation_issues > 0 {
+            writeln!(
+                out,
+                "  {} validation issues in stored resources (validation mode warn)",
+                self.validation_issues
+            )?;
         }
         writeln!(out, "  {} information findings (fields not mapped …)", self.information)
     }
