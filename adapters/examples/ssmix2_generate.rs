@@ -26,6 +26,9 @@ fn main() -> ExitCode {
         }
         files += 1;
     }
-    eprintln!("{files} files for {patients} patients under {}", root.display());
+    eprintln!(
+        "{files} files for {patients} patients under {}",
+        root.display()
+    );
     ExitCode::SUCCESS
 }

@@ -50,7 +50,10 @@ fn outputs() -> Vec<(PathBuf, String)> {
     }
     let plan = ssmix2::plan(tree.files);
     for finding in &plan.findings {
-        plan_text.push_str(&format!("versions: {}: {}\n", finding.path, finding.message));
+        plan_text.push_str(&format!(
+            "versions: {}: {}\n",
+            finding.path, finding.message
+        ));
     }
     let mut outputs = Vec::new();
     for step in &plan.steps {
@@ -105,7 +108,11 @@ fn every_file_matches_its_golden_files() {
         }
     }
     let outputs = outputs();
-    assert!(outputs.len() >= 20, "expected the whole tree, got {}", outputs.len());
+    assert!(
+        outputs.len() >= 20,
+        "expected the whole tree, got {}",
+        outputs.len()
+    );
     check_or_bless(outputs, BLESS);
 }
 

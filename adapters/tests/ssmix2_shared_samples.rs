@@ -47,7 +47,11 @@ fn every_sample_file_is_converted_or_refused_with_a_reason() {
             .report
             .entries
             .iter()
-            .filter(|entry| entry.message.contains("differs from the folder's patient id"))
+            .filter(|entry| {
+                entry
+                    .message
+                    .contains("differs from the folder's patient id")
+            })
             .count();
         let bundle = conversion.bundle();
         let patient = bundle["entry"]
@@ -68,10 +72,19 @@ fn every_sample_file_is_converted_or_refused_with_a_reason() {
                 )
             })
             .collect();
-        let kanji = forms.iter().find(|(code, _)| *code == "IDE").expect("kanji name");
-        let kana = forms.iter().find(|(code, _)| *code == "SYL").expect("kana name");
+        let kanji = forms
+            .iter()
+            .find(|(code, _)| *code == "IDE")
+            .expect("kanji name");
+        let kana = forms
+            .iter()
+            .find(|(code, _)| *code == "SYL")
+            .expect("kana name");
         assert!(
-            kanji.1.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+            kanji
+                .1
+                .chars()
+                .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
             "{}: {kanji:?}",
             file.path
         );

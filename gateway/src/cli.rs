@@ -29,8 +29,8 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Rebuild the search index of every stored resource (after the definitions change).
     Reindex(ReindexArgs),
-    /// Convert legacy files and store them in the configured store (DICOM media: a file, a
-    /// folder, a DICOMDIR or a zip), with a progress line and a summary.
+    /// Convert legacy exports and store them in the configured store: SS-MIX2 storage trees
+    /// (parallel, batched, resumable) or DICOM media, with progress and a report.
     Ingest(IngestArgs),
     /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
     /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
@@ -66,16 +66,14 @@ pub struct ReindexArgs {
     pub db: Option<String>,
 }
 
-/// `tsunagi ingest --from dicom|ssmix2|hl7v2|csv PATH…`.
+/// `tsunagi ingest --from ssmix2|dicom PATH…`.
 #[derive(Debug, Args)]
 #[command(after_help = env_help())]
 pub struct IngestArgs {
-    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree), `hl7v2` (files or
-    /// folders of HL7 v2 messages), `csv` (CSV files with `--mapping`) or `dicom`.
+    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree) or `dicom`.
     #[arg(long, value_name = "FORMAT")]
     pub from: String,
-    /// The SS-MIX2 storage root; HL7 v2 files or folders; CSV files; DICOM files, folders,
-    /// DICOMDIRs or zip archives.
+    /// SS-MIX2 storage roots; DICOM files, folders, DICOMDIRs or zip archives.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// TOML configuration file (the same one `serve` reads).
@@ -110,9 +108,6 @@ pub struct IngestArgs {
     /// configuration's `[validation] mode`.
     #[arg(long, value_name = "MODE", value_parser = ["off", "warn", "enforce"])]
     pub validation: Option<String>,
-    /// The CSV mapping file (TOML) for `--from csv`.
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
     /// Stop after this many steps as if interrupted (for testing resume).
     #[arg(long, value_name = "N", hide = true)]
     pub stop_after: Option<usize>,

@@ -1,7 +1,7 @@
-//! `tsunagi ingest --from ssmix2|hl7v2|csv|dicom PATH…`: loads a hospital's export into the
-//! configured store.
+//! `tsunagi ingest --from ssmix2|dicom PATH…`: loads a hospital's export into the configured
+//! store.
 //!
-//! SS-MIX2 trees, HL7 v2 files and CSV exports go through the bulk pipeline (`engine.rs`):
+//! SS-MIX2 trees go through the bulk pipeline (`engine.rs`):
 //! parallel conversion, batched store transactions through `Gateway::ingest` (links,
 //! validation, history as for every ingest edge), a progress bar with rate and ETA, Ctrl-C
 //! stopping after the batch under way, a checkpoint after every batch (`--resume`), `--dry-run`

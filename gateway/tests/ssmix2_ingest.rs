@@ -157,7 +157,11 @@ fn ingesting_twice_leaves_the_store_as_once() {
     let once = dump(&db);
     let second = ingest(&tree, Some(&db), &options(&checkpoint, false, None));
     assert_eq!(second.transactions, 0);
-    let already: usize = second.per_data_type.values().map(|c| c.already_stored).sum();
+    let already: usize = second
+        .per_data_type
+        .values()
+        .map(|c| c.already_stored)
+        .sum();
     assert_eq!(already, files);
     assert_eq!(dump(&db), once);
 }
@@ -168,16 +172,27 @@ fn interrupted_at_half_and_resumed_leaves_the_same_store() {
     let tree = temp.0.join("tree");
     write_tree(&tree, PATIENTS);
     let whole_db = temp.0.join("whole.db");
-    ingest(&tree, Some(&whole_db), &options(&temp.0.join("whole.json"), false, None));
+    ingest(
+        &tree,
+        Some(&whole_db),
+        &options(&temp.0.join("whole.json"), false, None),
+    );
 
     let db = temp.0.join("resumed.db");
     let checkpoint = temp.0.join("resumed.json");
     let files = generate::file_count(PATIENTS);
-    let half = ingest(&tree, Some(&db), &options(&checkpoint, false, Some(files / 2)));
+    let half = ingest(
+        &tree,
+        Some(&db),
+        &options(&checkpoint, false, Some(files / 2)),
+    );
     assert!(half.interrupted);
     let saved: Value = serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
     let done = saved["done"].as_u64().unwrap() as usize;
-    assert!(done > 0 && done <= files / 2, "checkpoint at {done} of {files}");
+    assert!(
+        done > 0 && done <= files / 2,
+        "checkpoint at {done} of {files}"
+    );
     assert_ne!(dump(&db), dump(&whole_db));
 
     let rest = ingest(&tree, Some(&db), &options(&checkpoint, true, None));
@@ -195,16 +210,37 @@ fn superseded_versions_are_history_and_deleted_records_are_marked() {
     let tree = temp.0.join("tree");
     write_tree(&tree, 30);
     let db = temp.0.join("store.db");
-    ingest(&tree, Some(&db), &options(&temp.0.join("c.json"), false, None));
+    ingest(
+        &tree,
+        Some(&db),
+        &options(&temp.0.join("c.json"), false, None),
+    );
     let dump = dump(&db);
     // Patient 10: its radiology order was first a plain X-ray, then a CT (the current one).
-    let order = versions(&dump, &format!("ServiceRequest/{}", service_request(&dump, "R00000000000010")));
+    let order = versions(
+        &dump,
+        &format!(
+            "ServiceRequest/{}",
+            service_request(&dump, "R00000000000010")
+        ),
+    );
     assert_eq!(order.len(), 2, "{order:?}");
-    let code = |version: &Value| version["code"]["coding"][0]["code"].as_str().unwrap().to_owned();
+    let code = |version: &Value| {
+        version["code"]["coding"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert!(code(order[0]).starts_with("31"), "older version: X-ray");
     assert!(code(order[1]).starts_with("32"), "current version: CT");
     // Patient 25: the examination order's newest version is deleted: revoked, not removed.
-    let exam = versions(&dump, &format!("ServiceRequest/{}", service_request(&dump, "E00000000000025")));
+    let exam = versions(
+        &dump,
+        &format!(
+            "ServiceRequest/{}",
+            service_request(&dump, "E00000000000025")
+        ),
+    );
     assert_eq!(exam.len(), 2);
     assert_eq!(exam[0]["status"], "active");
     assert_eq!(exam[1]["status"], "revoked");
@@ -218,7 +254,11 @@ fn superseded_versions_are_history_and_deleted_records_are_marked() {
     let (kanji, kana) = generate::patient_names(7);
     let seven = patients
         .iter()
-        .find(|patient| patient["identifier"].to_string().contains(&generate::patient_id(7)))
+        .find(|patient| {
+            patient["identifier"]
+                .to_string()
+                .contains(&generate::patient_id(7))
+        })
         .expect("patient 7");
     assert_eq!(seven["name"][0]["text"], kanji.as_str());
     assert_eq!(seven["name"][0]["extension"][0]["valueCode"], "IDE");
@@ -274,20 +314,116 @@ fn the_binary_reports_as_json_and_resumes_from_its_checkpoint() {
             .unwrap()
     };
     let first = run(&["--stop-after", "60"]);
-    assert_eq!(first.status.code(), Some(130), "{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(
+        first.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json[0]["interrupted"], true);
     let stored_first = json[0]["perDataType"]["ADT-00"]["stored"].as_u64().unwrap();
     assert!(stored_first > 0);
     let second = run(&["--resume"]);
-    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json[0]["interrupted"], false);
     let resumed_from = json[0]["resumedFrom"].as_u64().unwrap() as usize;
     assert!(resumed_from > 0 && resumed_from <= 60);
-    assert_eq!(json[0]["processed"].as_u64().unwrap() as usize, files - resumed_from);
+    assert_eq!(
+        json[0]["processed"].as_u64().unwrap() as usize,
+        files - resumed_from
+    );
     assert_eq!(json[0]["totalSteps"].as_u64().unwrap() as usize, files);
     assert!(json[0]["perResourceType"]["Patient"].as_u64().unwrap() > 0);
     let text = String::from_utf8_lossy(&second.stderr);
     assert!(text.contains("resumed at"), "{text}");
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_completes_to_the_uninterrupted_store() {
+    let temp = Temp::new("sigint");
+    let tree = temp.0.join("tree");
+    write_tree(&tree, PATIENTS);
+    let files = generate::file_count(PATIENTS);
+    let whole_db = temp.0.join("whole.db");
+    ingest(
+        &tree,
+        Some(&whole_db),
+        &options(&temp.0.join("whole.json"), false, None),
+    );
+
+    let db = temp.0.join("store.db");
+    let checkpoint = temp.0.join("checkpoint.json");
+    let report = temp.0.join("report.json");
+    let command = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tsunagi"));
+        command
+            .args(["ingest", "--from", "ssmix2", "--quiet", "--workers", "2"])
+            .arg("--db")
+            .arg(&db)
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .arg("--report")
+            .arg(&report)
+            .args(extra)
+            .arg(&tree)
+            .env("TSUNAGI_INSTITUTION", INSTITUTION);
+        command
+    };
+    // Small batches: many commits, so the signal lands in the middle of the run.
+    let mut child = command(&["--batch", "2"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !checkpoint.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(checkpoint.exists(), "no checkpoint within 60 s");
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "Ctrl-C ends with 130");
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json[0]["interrupted"], true);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&checkpoint).unwrap()).unwrap();
+    let done = saved["done"].as_u64().unwrap() as usize;
+    assert!(done < files, "stopped at {done} of {files}");
+
+    let resumed = command(&["--resume"]).output().unwrap();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json[0]["resumedFrom"].as_u64().unwrap() as usize, done);
+    // Different batch sizes change no current resource; history may differ for resources that
+    // several messages write, so compare what is current.
+    let current = |db: &Path| -> BTreeMap<String, Value> {
+        let all = dump(db);
+        let mut latest: BTreeMap<String, (u64, Value)> = BTreeMap::new();
+        for (reference, body) in all {
+            let (resource, version) = reference.rsplit_once('/').unwrap();
+            let version: u64 = version.parse().unwrap();
+            let slot = latest
+                .entry(resource.to_owned())
+                .or_insert((0, Value::Null));
+            if version > slot.0 {
+                *slot = (version, body);
+            }
+        }
+        latest
+            .into_iter()
+            .map(|(resource, (_, body))| (resource, body))
+            .collect()
+    };
+    assert_eq!(current(&db), current(&whole_db));
 }

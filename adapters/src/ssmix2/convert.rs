@@ -122,7 +122,7 @@ fn check_message(file: &StoredFile, message: &er7::Message, report: &mut Report)
         .map(|repetition| repetition.component(1).text().trim().to_owned())
         .filter(|id| !id.is_empty())
         .collect();
-    if !ids.iter().any(|id| *id == file.name.patient_id) {
+    if !ids.contains(&file.name.patient_id) {
         report.warning(
             ReportCode::Invalid,
             format!("PID[{}]-3", pid.index()),
@@ -167,7 +167,10 @@ fn mark_deleted(conversion: &mut Conversion, bytes: &[u8], ctx: &SourceContext) 
                 .to_owned();
             if let Some(status) = deleted_status(&resource_type) {
                 resource.insert("status".into(), Value::String(status.into()));
-                let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
+                let id = resource
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 changed.push(format!("{resource_type}/{id} {status}"));
             }
         }

@@ -210,8 +210,8 @@ mod tests {
 
     #[test]
     fn dashes_are_none_and_flags_are_read() {
-        let name = FileName::parse("0000001_-_ADT-00_999999999999999_20111220224447339_-_0")
-            .unwrap();
+        let name =
+            FileName::parse("0000001_-_ADT-00_999999999999999_20111220224447339_-_0").unwrap();
         assert_eq!(name.care_date, None);
         assert_eq!(name.department, None);
         assert_eq!(name.condition, Condition::Deleted);
@@ -220,10 +220,7 @@ mod tests {
 
     #[test]
     fn malformed_names_say_why() {
-        assert_eq!(
-            FileName::parse("a_b_c"),
-            Err(FileNameError::PartCount(3))
-        );
+        assert_eq!(FileName::parse("a_b_c"), Err(FileNameError::PartCount(3)));
         assert_eq!(
             FileName::parse("1_2011_ADT-00_9_20111220224447339_-_1"),
             Err(FileNameError::CareDate("2011".into()))

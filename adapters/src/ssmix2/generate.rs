@@ -175,11 +175,7 @@ fn lab_files(n: usize, p: &Person) -> [GeneratedFile; 2] {
         p.pid.clone(),
         "PV1|0001|O|01^^^^^C".to_owned(),
         format!("SPM|1|||023^血清^JC10|||||||||||||{}", &ordered[..14]),
-        format!(
-            "ORC|NW|{order}|||||||{}|||{}",
-            &ordered[..14],
-            doctor(n)
-        ),
+        format!("ORC|NW|{order}|||||||{}|||{}", &ordered[..14], doctor(n)),
         format!("OBR|1|{order}||E001^生化学^99LAB"),
         format!("OBX|1||{code}||||||||O"),
     ];
@@ -204,8 +200,24 @@ fn lab_files(n: usize, p: &Person) -> [GeneratedFile; 2] {
         ),
     ];
     [
-        file(p, Some(&date), "OML-01", &order, &ordered, Condition::Current, &lab_order),
-        file(p, Some(&date), "OML-11", &order, &resulted, Condition::Current, &lab_result),
+        file(
+            p,
+            Some(&date),
+            "OML-01",
+            &order,
+            &ordered,
+            Condition::Current,
+            &lab_order,
+        ),
+        file(
+            p,
+            Some(&date),
+            "OML-11",
+            &order,
+            &resulted,
+            Condition::Current,
+            &lab_result,
+        ),
     ]
 }
 
@@ -250,7 +262,7 @@ fn patient_files(n: usize) -> Vec<GeneratedFile> {
     let p = person(n);
     let mut files = Vec::with_capacity(7);
     let registered = stamp(&day(n, 0), n, 0);
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         // An earlier version of the patient information, replaced by the one below.
         let earlier = stamp(&day(n, 0), n, 0).replacen(&day(n, 0)[..4], "2018", 1);
         files.push(adt00(n, &p, &earlier, Condition::Superseded));
@@ -259,16 +271,40 @@ fn patient_files(n: usize) -> Vec<GeneratedFile> {
     files.extend(lab_files(n, &p));
     let date = day(n, 60);
     let ct = "32000000000000000000000000000000^胸部ＣＴ^JJ1017";
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         let first = stamp(&date, n, 5);
         let plain = "31000000000000000000000000000000^胸部単純Ｘ線^JJ1017";
-        files.push(radiology_order(n, &p, &date, &first, plain, Condition::Superseded));
+        files.push(radiology_order(
+            n,
+            &p,
+            &date,
+            &first,
+            plain,
+            Condition::Superseded,
+        ));
     }
-    files.push(radiology_order(n, &p, &date, &stamp(&date, n, 15), ct, Condition::Current));
-    if n % 25 == 0 {
+    files.push(radiology_order(
+        n,
+        &p,
+        &date,
+        &stamp(&date, n, 15),
+        ct,
+        Condition::Current,
+    ));
+    if n.is_multiple_of(25) {
         let date = day(n, 90);
-        files.push(examination_order(n, &p, &stamp(&date, n, 20), Condition::Superseded));
-        files.push(examination_order(n, &p, &stamp(&date, n, 50), Condition::Deleted));
+        files.push(examination_order(
+            n,
+            &p,
+            &stamp(&date, n, 20),
+            Condition::Superseded,
+        ));
+        files.push(examination_order(
+            n,
+            &p,
+            &stamp(&date, n, 50),
+            Condition::Deleted,
+        ));
     }
     files
 }

@@ -128,12 +128,18 @@ pub fn plan(mut files: Vec<StoredFile>) -> Plan {
     // each pass holds one version per record (almost always), so store batches stay large.
     steps.sort_by(|a, b| {
         let (x, y) = (&files[a.file], &files[b.file]);
-        (a.is_newest(), &x.name.patient_id, &x.name.timestamp, &x.path).cmp(&(
-            b.is_newest(),
-            &y.name.patient_id,
-            &y.name.timestamp,
-            &y.path,
-        ))
+        (
+            a.is_newest(),
+            &x.name.patient_id,
+            &x.name.timestamp,
+            &x.path,
+        )
+            .cmp(&(
+                b.is_newest(),
+                &y.name.patient_id,
+                &y.name.timestamp,
+                &y.path,
+            ))
     });
     findings.sort_by(|a, b| a.path.cmp(&b.path));
     Plan {

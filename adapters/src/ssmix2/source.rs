@@ -76,7 +76,8 @@ pub fn walk(root: &Path, limits: &TreeLimits) -> Result<Tree, TreeError> {
             let kind = match entry.file_type() {
                 Ok(kind) => kind,
                 Err(error) => {
-                    tree.problems.push(problem(&folders, &name, error.to_string()));
+                    tree.problems
+                        .push(problem(&folders, &name, error.to_string()));
                     continue;
                 }
             };
@@ -95,7 +96,9 @@ pub fn walk(root: &Path, limits: &TreeLimits) -> Result<Tree, TreeError> {
                         inner_folders.push(name);
                         pending.push((inner_folders, inner));
                     }
-                    Err(error) => tree.problems.push(problem(&folders, &name, error.to_string())),
+                    Err(error) => tree
+                        .problems
+                        .push(problem(&folders, &name, error.to_string())),
                 }
             } else if !kind.is_file() {
                 tree.problems.push(problem(

@@ -21,8 +21,8 @@ pub struct Entry {
 
 /// Splits a converted transaction Bundle into its entries.
 pub fn entries_of(bundle_json: &[u8]) -> Result<Vec<Entry>, String> {
-    let bundle: Value =
-        serde_json::from_slice(bundle_json).map_err(|error| format!("converted Bundle: {error}"))?;
+    let bundle: Value = serde_json::from_slice(bundle_json)
+        .map_err(|error| format!("converted Bundle: {error}"))?;
     let Value::Object(mut bundle) = bundle else {
         return Err("converted Bundle: not an object".into());
     };
@@ -32,7 +32,10 @@ pub fn entries_of(bundle_json: &[u8]) -> Result<Vec<Entry>, String> {
     entries
         .into_iter()
         .map(|json| {
-            let url = json["request"]["url"].as_str().unwrap_or_default().to_owned();
+            let url = json["request"]["url"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let resource_type = json["resource"]["resourceType"]
                 .as_str()
                 .unwrap_or_default()
@@ -90,7 +93,10 @@ impl Batch {
         if self.members.len() >= max_messages {
             return false;
         }
-        if member.record.is_some_and(|record| self.records.contains(&record)) {
+        if member
+            .record
+            .is_some_and(|record| self.records.contains(&record))
+        {
             return false;
         }
         let mut new = 0;
@@ -194,12 +200,29 @@ mod tests {
     #[test]
     fn shared_entries_are_written_once_with_the_last_content() {
         let mut batch = Batch::default();
-        let first = member(0, Some(1), vec![entry("Patient", "p", "a"), entry("ServiceRequest", "s1", "a")]);
-        let second = member(1, Some(2), vec![entry("Patient", "p", "b"), entry("ServiceRequest", "s2", "a")]);
+        let first = member(
+            0,
+            Some(1),
+            vec![
+                entry("Patient", "p", "a"),
+                entry("ServiceRequest", "s1", "a"),
+            ],
+        );
+        let second = member(
+            1,
+            Some(2),
+            vec![
+                entry("Patient", "p", "b"),
+                entry("ServiceRequest", "s2", "a"),
+            ],
+        );
         assert!(batch.accepts(&first, 10, 10));
         batch.push(first);
         assert!(batch.accepts(&second, 10, 10));
-        assert!(!batch.accepts(&second, 10, 2), "3 distinct entries exceed 2");
+        assert!(
+            !batch.accepts(&second, 10, 2),
+            "3 distinct entries exceed 2"
+        );
         batch.push(second);
         let members = batch.take();
         let bundle: Value = serde_json::from_slice(&Batch::bundle_json(&members)).unwrap();
@@ -218,8 +241,16 @@ mod tests {
         let mut batch = Batch::default();
         batch.push(member(0, Some(7), vec![entry("ImagingStudy", "i", "a")]));
         assert!(!batch.accepts(&member(1, Some(7), vec![]), 10, 10));
-        assert!(!batch.accepts(&member(1, Some(8), vec![entry("ImagingStudy", "i", "b")]), 10, 10));
-        assert!(batch.accepts(&member(1, None, vec![entry("ImagingStudy", "j", "b")]), 10, 10));
+        assert!(!batch.accepts(
+            &member(1, Some(8), vec![entry("ImagingStudy", "i", "b")]),
+            10,
+            10
+        ));
+        assert!(batch.accepts(
+            &member(1, None, vec![entry("ImagingStudy", "j", "b")]),
+            10,
+            10
+        ));
         assert!(!batch.accepts(&member(1, None, vec![]), 1, 10));
     }
 

@@ -45,7 +45,12 @@ impl Checkpoint {
             .map_err(|error| format!("{}: not a checkpoint: {error}", path.display()))?;
         let text = |key: &str| value[key].as_str().map(str::to_owned);
         let number = |key: &str| value[key].as_u64().and_then(|n| usize::try_from(n).ok());
-        match (text("source"), text("plan"), number("done"), number("total")) {
+        match (
+            text("source"),
+            text("plan"),
+            number("done"),
+            number("total"),
+        ) {
             (Some(source), Some(plan), Some(done), Some(total)) if done <= total => {
                 Ok(Some(Checkpoint {
                     source,
@@ -81,7 +86,8 @@ mod tests {
 
     #[test]
     fn saves_loads_and_refuses_garbage() {
-        let folder = std::env::temp_dir().join(format!("tsunagi-checkpoint-{}", std::process::id()));
+        let folder =
+            std::env::temp_dir().join(format!("tsunagi-checkpoint-{}", std::process::id()));
         std::fs::create_dir_all(&folder).unwrap();
         let path = folder.join("ingest.checkpoint.json");
         assert_eq!(Checkpoint::load(&path), Ok(None));

@@ -286,9 +286,8 @@ impl Storer<'_, '_> {
             }
             UnitOutcome::Ready { entries, report } => {
                 add_findings(summary, &unit.path, report);
-                let is_stored = |marker: &Option<String>| {
-                    marker.as_ref().is_some_and(|id| stored.contains(id))
-                };
+                let is_stored =
+                    |marker: &Option<String>| marker.as_ref().is_some_and(|id| stored.contains(id));
                 if self.target.is_none() {
                     let counts = summary.counts(&unit.label);
                     counts.stored += 1;
@@ -312,7 +311,9 @@ impl Storer<'_, '_> {
                         self.options.max_entries,
                     ) {
                         self.flush();
-                        let done = self.first_failed.map_or(member.step, |s| s.min(member.step));
+                        let done = self
+                            .first_failed
+                            .map_or(member.step, |s| s.min(member.step));
                         self.save_checkpoint(done, self.summary.total_steps);
                     }
                     self.batch.push(member);
@@ -340,7 +341,7 @@ impl Storer<'_, '_> {
             match self.store(target, single) {
                 Ok(()) => self.stored(single),
                 Err(message) => {
-                        self.first_failed.get_or_insert(member.step);
+                    self.first_failed.get_or_insert(member.step);
                     self.summary.counts(&member.label).failed += 1;
                     self.summary.errors.push(FileIssue {
                         path: member.path.clone(),

@@ -17,10 +17,9 @@ impl Bar {
                 ProgressDrawTarget::hidden()
             },
         );
-        let style = ProgressStyle::with_template(
-            "{bar:32} {pos}/{len} messages  {per_sec}  ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template("{bar:32} {pos}/{len} messages  {per_sec}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_position(start as u64);
         bar.reset_eta();

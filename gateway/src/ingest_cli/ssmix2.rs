@@ -10,10 +10,10 @@ use super::summary::FileIssue;
 use crate::ingest::checked_bundle;
 use std::path::{Path, PathBuf};
 use tsunagi_adapters::hl7v2::Hl7Options;
+use tsunagi_adapters::report::Report;
 use tsunagi_adapters::ssmix2::{
     self, convert::marker_binary_id, is_converted, Condition, Plan, TreeLimits,
 };
-use tsunagi_adapters::report::Report;
 use tsunagi_adapters::SourceContext;
 
 /// A planned SS-MIX2 tree.

@@ -158,7 +158,11 @@ impl Summary {
             } else {
                 String::new()
             },
-            if self.interrupted { ", INTERRUPTED" } else { "" },
+            if self.interrupted {
+                ", INTERRUPTED"
+            } else {
+                ""
+            },
             self.elapsed.as_secs_f64(),
             self.rate(),
             self.transactions
@@ -172,7 +176,14 @@ impl Summary {
         writeln!(
             out,
             "  {:<10} {:>8} {:>8} {:>8} {:>10} {:>10} {:>7} {:>7}",
-            "data type", "messages", verb, "already", "superseded", "not mapped", "failed", "deleted"
+            "data type",
+            "messages",
+            verb,
+            "already",
+            "superseded",
+            "not mapped",
+            "failed",
+            "deleted"
         )?;
         for (name, c) in &self.per_data_type {
             writeln!(
@@ -217,7 +228,11 @@ impl Summary {
                 self.validation_issues
             )?;
         }
-        writeln!(out, "  {} information findings (fields not mapped …)", self.information)
+        writeln!(
+            out,
+            "  {} information findings (fields not mapped …)",
+            self.information
+        )
     }
 }
 
