@@ -30,7 +30,8 @@ pub enum Command {
     /// Rebuild the search index of every stored resource (after the definitions change).
     Reindex(ReindexArgs),
     /// Convert legacy exports and store them in the configured store: SS-MIX2 storage trees
-    /// (parallel, batched, resumable) or DICOM media, with progress and a report.
+    /// and HL7 v2 files (parallel, batched, resumable) or DICOM media, with progress and a
+    /// report.
     Ingest(IngestArgs),
     /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
     /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
@@ -66,14 +67,16 @@ pub struct ReindexArgs {
     pub db: Option<String>,
 }
 
-/// `tsunagi ingest --from ssmix2|dicom PATH…`.
+/// `tsunagi ingest --from ssmix2|hl7v2|dicom PATH…`.
 #[derive(Debug, Args)]
 #[command(after_help = env_help())]
 pub struct IngestArgs {
-    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree) or `dicom`.
+    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree), `hl7v2` (files or
+    /// folders of HL7 v2 messages) or `dicom`.
     #[arg(long, value_name = "FORMAT")]
     pub from: String,
-    /// SS-MIX2 storage roots; DICOM files, folders, DICOMDIRs or zip archives.
+    /// SS-MIX2 storage roots; HL7 v2 files or folders; DICOM files, folders, DICOMDIRs or zip
+    /// archives.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// TOML configuration file (the same one `serve` reads).

@@ -1,7 +1,7 @@
-//! `tsunagi ingest --from ssmix2|dicom PATH…`: loads a hospital's export into the configured
-//! store.
+//! `tsunagi ingest --from ssmix2|hl7v2|dicom PATH…`: loads a hospital's export into the
+//! configured store.
 //!
-//! SS-MIX2 trees go through the bulk pipeline (`engine.rs`):
+//! SS-MIX2 trees and HL7 v2 files go through the bulk pipeline (`engine.rs`):
 //! parallel conversion, batched store transactions through `Gateway::ingest` (links,
 //! validation, history as for every ingest edge), a progress bar with rate and ETA, Ctrl-C
 //! stopping after the batch under way, a checkpoint after every batch (`--resume`), `--dry-run`
@@ -17,6 +17,7 @@
 mod batch;
 pub mod checkpoint;
 pub mod engine;
+pub mod hl7v2;
 mod progress;
 pub mod ssmix2;
 pub mod summary;
@@ -49,11 +50,11 @@ fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
 /// Runs `tsunagi ingest`.
 pub fn run(args: &IngestArgs) -> ExitCode {
     match args.from.trim().to_ascii_lowercase().as_str() {
-        "ssmix2" | "ss-mix2" => run_bulk(args),
+        "ssmix2" | "ss-mix2" | "hl7v2" => run_bulk(args),
         _ if SourceFormat::named(&args.from) == Some(SourceFormat::Dicom) => run_dicom(args),
         _ => {
             eprintln!(
-                "tsunagi ingest: --from '{}': supported: ssmix2, dicom",
+                "tsunagi ingest: --from '{}': supported: ssmix2, hl7v2, dicom",
                 args.from
             );
             ExitCode::from(1)
@@ -61,7 +62,8 @@ pub fn run(args: &IngestArgs) -> ExitCode {
     }
 }
 
-/// `--from ssmix2`: one tree per path, through the bulk pipeline.
+/// `--from ssmix2` (one tree per path) and `--from hl7v2` (all paths as one source), through
+/// the bulk pipeline.
 fn run_bulk(args: &IngestArgs) -> ExitCode {
     let config = match load(args) {
         Ok(config) => config,
@@ -103,20 +105,43 @@ fn run_bulk(args: &IngestArgs) -> ExitCode {
     let hl7 = settings.hl7.clone();
     let mut reports = Vec::new();
     let mut code = ExitCode::SUCCESS;
-    for path in &args.paths {
-        let options = BulkOptions::from_args(args, &config, path);
-        let summary = match ingest_ssmix2(
-            path,
-            &settings.context,
-            &hl7,
-            &options,
-            target.as_ref(),
-            &cancel,
-            !args.quiet,
-        ) {
+    let hl7v2 = args.from.trim().eq_ignore_ascii_case("hl7v2");
+    // An SS-MIX2 run per storage root; one HL7 v2 run over every path.
+    let jobs: Vec<&[PathBuf]> = if hl7v2 {
+        vec![&args.paths[..]]
+    } else {
+        args.paths.chunks(1).collect()
+    };
+    for paths in jobs {
+        let Some(first) = paths.first() else {
+            continue;
+        };
+        let options = BulkOptions::from_args(args, &config, first);
+        let result = if hl7v2 {
+            ingest_hl7v2(
+                paths,
+                &settings.context,
+                &hl7,
+                &options,
+                target.as_ref(),
+                &cancel,
+                !args.quiet,
+            )
+        } else {
+            ingest_ssmix2(
+                first,
+                &settings.context,
+                &hl7,
+                &options,
+                target.as_ref(),
+                &cancel,
+                !args.quiet,
+            )
+        };
+        let summary = match result {
             Ok(summary) => summary,
             Err(message) => {
-                eprintln!("tsunagi ingest: {}: {message}", path.display());
+                eprintln!("tsunagi ingest: {}: {message}", first.display());
                 code = ExitCode::from(1);
                 continue;
             }
@@ -216,22 +241,59 @@ pub fn ingest_ssmix2(
     cancel: &AtomicBool,
     show_progress: bool,
 ) -> Result<Summary, String> {
-    let started = std::time::Instant::now();
     let dry_run = target.is_none();
     let (source, warnings) =
         ssmix2::Ssmix2Source::open(root, context.clone(), hl7.clone(), dry_run)?;
-    let template = Checkpoint {
+    let plan = Planned {
+        format: "ssmix2",
         source: root.display().to_string(),
-        plan: source.digest(),
+        steps: source.steps(),
+        digest: source.digest(),
+        warnings,
+    };
+    run_plan(
+        plan,
+        &|step| source.convert(step),
+        options,
+        target,
+        cancel,
+        show_progress,
+    )
+}
+
+/// A source as the engine sees it.
+struct Planned {
+    format: &'static str,
+    source: String,
+    steps: usize,
+    digest: String,
+    warnings: Vec<summary::FileIssue>,
+}
+
+/// Runs a planned source through the engine, from the checkpoint when resuming.
+fn run_plan(
+    plan: Planned,
+    convert: &(dyn Fn(usize) -> Vec<engine::Unit> + Sync),
+    options: &BulkOptions,
+    target: Option<&Target<'_>>,
+    cancel: &AtomicBool,
+    show_progress: bool,
+) -> Result<Summary, String> {
+    let started = std::time::Instant::now();
+    let dry_run = target.is_none();
+    let template = Checkpoint {
+        source: plan.source.clone(),
+        plan: plan.digest,
         done: 0,
-        total: source.steps(),
+        total: plan.steps,
     };
     let start = if options.resume && !dry_run {
         match Checkpoint::load(&options.checkpoint)? {
             Some(saved) if saved.plan == template.plan => saved.done,
             Some(_) => {
                 return Err(format!(
-                    "the checkpoint {} is of another tree or an earlier state of this one:                      remove it to start over (stored messages are not written again)",
+                    "the checkpoint {} is of another source or an earlier state of this one: \
+                     remove it to start over (stored messages are not written again)",
                     options.checkpoint.display()
                 ))
             }
@@ -241,10 +303,10 @@ pub fn ingest_ssmix2(
         0
     };
     let mut summary = Summary {
-        format: "ssmix2".into(),
-        source: root.display().to_string(),
+        format: plan.format.into(),
+        source: plan.source,
         dry_run,
-        warnings,
+        warnings: plan.warnings,
         ..Summary::default()
     };
     let engine_options = EngineOptions {
@@ -255,11 +317,11 @@ pub fn ingest_ssmix2(
         stop_after: options.stop_after,
         checkpoint: (!dry_run).then(|| (options.checkpoint.clone(), template)),
     };
-    let bar = progress::Bar::new(source.steps(), start, show_progress);
+    let bar = progress::Bar::new(plan.steps, start, show_progress);
     let mut on_progress = |done: usize| bar.set(start + done);
     engine::run(
-        source.steps(),
-        &|step| source.convert(step),
+        plan.steps,
+        convert,
         &engine_options,
         target,
         cancel,
@@ -269,6 +331,40 @@ pub fn ingest_ssmix2(
     bar.finish();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Ingests the HL7 v2 files at `paths` (files, or folders read recursively; each file may hold
+/// several messages or a batch) like [`ingest_ssmix2`].
+pub fn ingest_hl7v2(
+    paths: &[PathBuf],
+    context: &tsunagi_adapters::SourceContext,
+    hl7: &Hl7Options,
+    options: &BulkOptions,
+    target: Option<&Target<'_>>,
+    cancel: &AtomicBool,
+    show_progress: bool,
+) -> Result<Summary, String> {
+    let dry_run = target.is_none();
+    let (source, warnings) = hl7v2::Hl7v2Source::open(paths, context.clone(), hl7.clone(), dry_run);
+    let plan = Planned {
+        format: "hl7v2",
+        source: paths
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        steps: source.steps(),
+        digest: source.digest(),
+        warnings,
+    };
+    run_plan(
+        plan,
+        &|step| source.convert(step),
+        options,
+        target,
+        cancel,
+        show_progress,
+    )
 }
 
 /// `--from dicom`: each path (file, folder, DICOMDIR, zip) becomes one Bundle and one

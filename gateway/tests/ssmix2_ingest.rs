@@ -427,3 +427,55 @@ fn ctrl_c_stops_cleanly_and_resume_completes_to_the_uninterrupted_store() {
     };
     assert_eq!(current(&db), current(&whole_db));
 }
+
+#[test]
+fn hl7v2_files_ingest_through_the_same_pipeline() {
+    let temp = Temp::new("hl7v2");
+    let folder = temp.0.join("messages");
+    std::fs::create_dir_all(&folder).unwrap();
+    // Every generated message as a plain HL7 v2 file, plus a file that is not HL7 v2.
+    let messages: Vec<_> = generate::generate(5).collect();
+    for (index, file) in messages.iter().enumerate() {
+        std::fs::write(folder.join(format!("{index:03}.hl7")), &file.bytes).unwrap();
+    }
+    std::fs::write(folder.join("README.txt"), "not a message").unwrap();
+    let db = temp.0.join("store.db");
+    let report = temp.0.join("report.json");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_tsunagi"))
+            .args(["ingest", "--from", "hl7v2", "--quiet"])
+            .arg("--db")
+            .arg(&db)
+            .arg("--report")
+            .arg(&report)
+            .arg(&folder)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let per_type = json[0]["perDataType"].as_object().unwrap();
+    let stored: u64 = per_type
+        .values()
+        .map(|c| c["stored"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stored as usize, messages.len());
+    assert_eq!(
+        per_type["ADT^A08"]["stored"].as_u64().unwrap() as usize,
+        messages
+            .iter()
+            .filter(|f| f.name.data_type == "ADT-00")
+            .count()
+    );
+    assert_eq!(per_type["not HL7 v2"]["notMapped"], 1);
+    let second = run();
+    assert_eq!(second.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json[0]["transactions"], 0, "a second run stores nothing");
+}
