@@ -377,7 +377,10 @@ fn ctrl_c_stops_cleanly_and_resume_completes_to_the_uninterrupted_store() {
         command
     };
     // Small batches: many commits, so the signal lands in the middle of the run.
-    let mut child = command(&["--batch", "2"]).spawn().unwrap();
+    let mut child = command(&["--batch", "2"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !checkpoint.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));

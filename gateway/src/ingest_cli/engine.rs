@@ -6,10 +6,10 @@
 //! point ends the run at the next chunk: the batch under way is dropped and the checkpoint
 //! points at its first message; nothing is ever half stored.
 
-use super::batch::{Batch, Entry, Member};
+use super::batch::{entries_of, Batch, Entry, Member};
 use super::checkpoint::Checkpoint;
 use super::summary::{FileIssue, Summary};
-use crate::ingest::SourceFormat;
+use crate::ingest::{checked_bundle, SourceFormat};
 use crate::store::Store;
 use crate::Gateway;
 use std::collections::{BTreeMap, HashSet};
@@ -404,5 +404,37 @@ impl Storer<'_, '_> {
                 message: format!("checkpoint not written: {message}"),
             });
         }
+    }
+}
+
+/// A failed outcome at `location` (empty for the whole file).
+pub fn failed(location: &str, message: String) -> UnitOutcome {
+    UnitOutcome::Failed {
+        location: location.to_owned(),
+        message,
+    }
+}
+
+/// A conversion as an engine outcome: refused when its report has errors; in a dry run the
+/// Bundle also gets the R4 model check the store would give it.
+pub fn ready(conversion: tsunagi_adapters::Conversion, dry_run: bool) -> UnitOutcome {
+    if dry_run {
+        if let Err(error) = checked_bundle(&conversion) {
+            return failed("", error.to_string());
+        }
+    } else if let Some(first) = conversion
+        .report
+        .entries
+        .iter()
+        .find(|entry| entry.severity == tsunagi_adapters::report::Severity::Error)
+    {
+        return failed(&first.location, format!("not stored: {}", first.message));
+    }
+    match entries_of(&conversion.bundle_json) {
+        Ok(entries) => UnitOutcome::Ready {
+            entries,
+            report: conversion.report,
+        },
+        Err(message) => failed("", message),
     }
 }

@@ -3,8 +3,7 @@
 //! recursively in path order; symbolic links are not followed.
 
 use super::checkpoint::plan_digest;
-use super::engine::{Unit, UnitOutcome};
-use super::ssmix2::ready;
+use super::engine::{ready, Unit, UnitOutcome};
 use super::summary::FileIssue;
 use std::path::{Path, PathBuf};
 use tsunagi_adapters::adapter::{Adapter, Confidence, Hl7v2Adapter};

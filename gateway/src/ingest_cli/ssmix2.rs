@@ -3,11 +3,9 @@
 //! (`tsunagi_adapters::ssmix2`); this file reads each step's file and turns the adapter's
 //! result into an engine [`Unit`].
 
-use super::batch::entries_of;
 use super::checkpoint::plan_digest;
-use super::engine::{Unit, UnitOutcome};
+use super::engine::{failed, ready, Unit, UnitOutcome};
 use super::summary::FileIssue;
-use crate::ingest::checked_bundle;
 use std::path::{Path, PathBuf};
 use tsunagi_adapters::hl7v2::Hl7Options;
 use tsunagi_adapters::report::Report;
@@ -132,36 +130,5 @@ impl Ssmix2Source {
             Ok(conversion) => ready(conversion, self.dry_run),
         };
         vec![unit]
-    }
-}
-
-fn failed(location: &str, message: String) -> UnitOutcome {
-    UnitOutcome::Failed {
-        location: location.to_owned(),
-        message,
-    }
-}
-
-/// A conversion as an engine outcome: refused when its report has errors; in a dry run the
-/// Bundle also gets the R4 model check the store would give it.
-pub fn ready(conversion: tsunagi_adapters::Conversion, dry_run: bool) -> UnitOutcome {
-    if dry_run {
-        if let Err(error) = checked_bundle(&conversion) {
-            return failed("", error.to_string());
-        }
-    } else if let Some(first) = conversion
-        .report
-        .entries
-        .iter()
-        .find(|entry| entry.severity == tsunagi_adapters::report::Severity::Error)
-    {
-        return failed(&first.location, format!("not stored: {}", first.message));
-    }
-    match entries_of(&conversion.bundle_json) {
-        Ok(entries) => UnitOutcome::Ready {
-            entries,
-            report: conversion.report,
-        },
-        Err(message) => failed("", message),
     }
 }
