@@ -194,3 +194,14 @@ echo "transaction ingest by store and replicas (criterion: [low  estimate  high]
 awk '/^replica_ingest\// { show = 1; print; next }
      /change:/ { show = 0 }
      show && /^ +(time|thrpt):/ { print }' "$WORK/replicas.txt"
+
+echo
+echo "== SS-MIX2 bulk ingest: cargo bench -p tsunagi-gateway --bench ssmix2_ingest"
+# A generated tree of 10,000 made-up patients (≈ 43,000 messages) → a fresh SQLite store, end to
+# end, with and without write validation, and the dry run (convert + R4 check); the CPU split
+# (convert summed over worker threads, store) is printed once per variant.
+cargo bench -p tsunagi-gateway --bench ssmix2_ingest 2>&1 | tee "$WORK/ssmix2.txt" >/dev/null
+grep -E 'messages/s' "$WORK/ssmix2.txt" || true
+awk '/^ssmix2_ingest\// { show = 1; print; next }
+     /change:/ { show = 0 }
+     show && /^ +(time|thrpt):/ { print }' "$WORK/ssmix2.txt"

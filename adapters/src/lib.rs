@@ -9,6 +9,7 @@ pub mod dicom;
 pub mod hl7v2;
 pub mod identity;
 pub mod report;
+pub mod ssmix2;
 
 pub use adapter::{Adapter, REGISTRY};
 pub use context::SourceContext;

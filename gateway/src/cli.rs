@@ -29,8 +29,9 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Rebuild the search index of every stored resource (after the definitions change).
     Reindex(ReindexArgs),
-    /// Convert legacy files and store them in the configured store (DICOM media: a file, a
-    /// folder, a DICOMDIR or a zip), with a progress line and a summary.
+    /// Convert legacy exports and store them in the configured store: SS-MIX2 storage trees
+    /// and HL7 v2 files (parallel, batched, resumable) or DICOM media, with progress and a
+    /// report.
     Ingest(IngestArgs),
     /// Create or upgrade the store's schema (SQLite file or PostgreSQL database) and print its
     /// version; `serve` does the same at start and refuses a schema newer than itself.
@@ -87,14 +88,16 @@ pub struct ReindexArgs {
     pub db: Option<String>,
 }
 
-/// `tsunagi ingest --from dicom PATH…`.
+/// `tsunagi ingest --from ssmix2|hl7v2|dicom PATH…`.
 #[derive(Debug, Args)]
 #[command(after_help = env_help())]
 pub struct IngestArgs {
-    /// The source format: `dicom`.
+    /// The source format: `ssmix2` (an SS-MIX2 standard-storage tree), `hl7v2` (files or
+    /// folders of HL7 v2 messages) or `dicom`.
     #[arg(long, value_name = "FORMAT")]
     pub from: String,
-    /// Files, folders, DICOMDIRs or zip archives.
+    /// SS-MIX2 storage roots; HL7 v2 files or folders; DICOM files, folders, DICOMDIRs or zip
+    /// archives.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// TOML configuration file (the same one `serve` reads).
@@ -103,12 +106,35 @@ pub struct IngestArgs {
     /// SQLite database file or postgres:// URL (overrides the configuration).
     #[arg(long, value_name = "PATH|URL")]
     pub db: Option<String>,
-    /// Write the conversion report (JSON) to this file.
+    /// Write the report (JSON: counts per data type and resource type, warnings, errors with
+    /// file paths) to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// No progress line.
+    /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Convert and check everything, store nothing (needs no database).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue from the checkpoint of an interrupted run of the same source.
+    #[arg(long)]
+    pub resume: bool,
+    /// The checkpoint file (default: the database path + `.ingest-checkpoint.json`).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Most messages per store transaction.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
+    /// Converting threads (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub workers: Option<u32>,
+    /// Validation of the stored resources for this run (`off`, `warn`, `enforce`), over the
+    /// configuration's `[validation] mode`.
+    #[arg(long, value_name = "MODE", value_parser = ["off", "warn", "enforce"])]
+    pub validation: Option<String>,
+    /// Stop after this many steps as if interrupted (for testing resume).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after: Option<usize>,
 }
 
 /// `tsunagi convert` flags.

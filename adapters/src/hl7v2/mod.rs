@@ -66,6 +66,13 @@ pub fn convert_all<'a>(
         .collect()
 }
 
+/// The business key of the raw-message `Binary` and `Provenance` of `raw`: a digest of the
+/// message bytes without transport framing, so the same message gives the same key however it
+/// arrived. Bulk ingest uses it to tell whether a message is already stored.
+pub fn source_record_key(raw: &[u8]) -> String {
+    crate::identity::content_key(resources::source_record::message_content(raw))
+}
+
 /// Converts a message the caller has already parsed (the MLLP edge needs the `Message` for
 /// its ACK); `raw` is the message's original bytes, kept in the Bundle as a Binary.
 pub fn convert_message(

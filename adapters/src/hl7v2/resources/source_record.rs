@@ -130,7 +130,7 @@ pub fn map_source_record(
 
 /// The message without transport framing: a leading MLLP start block, UTF-8 BOM or blank
 /// lines, and trailing MLLP end block, DOS end-of-file, NUL padding or line ends.
-fn message_content(raw: &[u8]) -> &[u8] {
+pub fn message_content(raw: &[u8]) -> &[u8] {
     let mut content = raw;
     loop {
         if let Some(rest) = content.strip_prefix(b"\xEF\xBB\xBF") {
