@@ -18,11 +18,14 @@
 //! Run with `cargo bench -p tsunagi-gateway --bench ssmix2_ingest`;
 //! `TSUNAGI_BENCH_PATIENTS=N` changes the tree size.
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use support::temp_dir::TempDir;
 use tsunagi_adapters::hl7v2::Hl7Options;
 use tsunagi_adapters::ssmix2::generate;
 use tsunagi_adapters::SourceContext;
@@ -32,27 +35,6 @@ use tsunagi_gateway::ingest_cli::summary::Summary;
 use tsunagi_gateway::ingest_cli::{ingest_ssmix2, BulkOptions};
 use tsunagi_gateway::store::{SqliteStore, Store};
 use tsunagi_gateway::Gateway;
-
-/// A removable temporary directory.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn fresh(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tsunagi-bench-ssmix2-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the benchmark's temporary directory");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn options(checkpoint: &Path) -> BulkOptions {
     BulkOptions {
@@ -125,7 +107,7 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(10_000);
-    let work = TempDir::fresh("tree");
+    let work = TempDir::fresh("ssmix2-tree");
     let tree = work.0.join("ssmix2");
     let mut files = 0u64;
     for file in generate::generate(patients) {
@@ -165,7 +147,7 @@ fn store_bench(
         b.iter_batched(
             || {
                 round += 1;
-                let folder = TempDir::fresh(&format!("{name}-{round}"));
+                let folder = TempDir::fresh(&format!("ssmix2-{name}-{round}"));
                 let db = folder.0.join("store.db");
                 (folder, db)
             },

@@ -23,37 +23,16 @@
 mod support;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use support::imaging_bundle::{bundle_bytes, ingest_concurrently, ENTRIES};
+use support::temp_dir::TempDir;
 use tsunagi_gateway::config::{Config, SqliteConfig, Synchronous};
 use tsunagi_gateway::fhir::bundle::parse_json_bundle;
 use tsunagi_gateway::fhir::entry::PreferReturn;
 use tsunagi_gateway::store::{SqliteStore, Store};
 use tsunagi_gateway::Gateway;
 use tsunagi_profiles::{ParseLimits, Resource};
-
-/// A removable temporary directory holding one benchmark's database.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn fresh(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tsunagi-bench-ingest-{label}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create the benchmark's temporary directory");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn ingest(criterion: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -67,7 +46,7 @@ fn ingest(criterion: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(2));
     group.measurement_time(Duration::from_secs(10));
     for (label, synchronous) in [("full", Synchronous::Full), ("normal", Synchronous::Normal)] {
-        let directory = TempDir::fresh(label);
+        let directory = TempDir::fresh(&format!("ingest-{label}"));
         let sqlite = SqliteConfig {
             synchronous,
             ..SqliteConfig::default()
@@ -121,7 +100,7 @@ fn ingest_two_clients(criterion: &mut Criterion) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(2));
     group.measurement_time(Duration::from_secs(10));
-    let directory = TempDir::fresh("two-clients");
+    let directory = TempDir::fresh("ingest-two-clients");
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&directory.0.join("tsunagi.db"), &SqliteConfig::default())
             .expect("open the SQLite store"),

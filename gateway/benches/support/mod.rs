@@ -2,3 +2,4 @@
 #![allow(dead_code)]
 
 pub mod imaging_bundle;
+pub mod temp_dir;
