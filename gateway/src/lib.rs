@@ -18,6 +18,8 @@ pub mod http;
 pub mod ingest;
 pub mod ingest_cli;
 pub mod links;
+pub mod match_service;
+pub mod matching;
 pub mod metrics;
 pub mod mllp;
 pub mod outcome;

@@ -54,6 +54,15 @@ fn validate_operation() -> Value {
     })
 }
 
+/// `$match` (`POST [base]/Patient/$match`), listed on Patient.
+fn match_operation() -> Value {
+    json!({
+        "name": "match",
+        "definition": "http://hl7.org/fhir/OperationDefinition/Patient-match",
+        "documentation": "Finds stored Patients that may be the one sent (a Parameters with 'resource', 'onlyCertainMatches', 'count' up to 100): candidates by identifier and birthDate, scored on identifier, birthDate, gender and kanji/kana names (width, hiragana/katakana and spaces ignored); a searchset Bundle, best first, with search.score and the match-grade extension. Certainly-not candidates are left out.",
+    })
+}
+
 /// Builds the CapabilityStatement for a server at `base_url`.
 pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
     let interactions = |codes: &[&str]| -> Vec<Value> {
@@ -76,7 +85,11 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
                 "referencePolicy": ["literal", "logical"],
                 "searchInclude": includes,
                 "searchParam": search_params,
-                "operation": [validate_operation()],
+                "operation": if *res_type == "Patient" {
+                    vec![validate_operation(), match_operation()]
+                } else {
+                    vec![validate_operation()]
+                },
             })
         })
         .collect();

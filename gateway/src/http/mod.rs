@@ -5,6 +5,7 @@ mod body;
 mod metered;
 mod negotiate;
 mod operations;
+mod patient_match;
 mod respond;
 mod routes;
 mod validate;
