@@ -99,16 +99,16 @@ impl Gateway {
             (parameter.to_owned(), value),
             ("_count".to_owned(), MAX_CANDIDATES_PER_SEARCH.to_string()),
         ];
-        let bundle = self
-            .search(Some("Patient"), &params, false)
-            .await
-            .map_err(|error| match error {
-                // A search value the Patient sent (a malformed birthDate) is the client's.
-                GatewayError::Invalid { message, .. } => {
-                    GatewayError::invalid(message, RESOURCE_PARAMETER)
-                }
-                other => other,
-            })?;
+        let bundle =
+            self.search(Some("Patient"), &params, false)
+                .await
+                .map_err(|error| match error {
+                    // A search value the Patient sent (a malformed birthDate) is the client's.
+                    GatewayError::Invalid { message, .. } => {
+                        GatewayError::invalid(message, RESOURCE_PARAMETER)
+                    }
+                    other => other,
+                })?;
         let entries = bundle
             .get("entry")
             .and_then(Value::as_array)
@@ -196,7 +196,11 @@ mod tests {
     #[test]
     fn only_patients_are_matched() {
         assert!(check_incoming(&json!({"resourceType": "Patient"})).is_ok());
-        for wrong in [json!({"resourceType": "Practitioner"}), json!("Patient"), json!({})] {
+        for wrong in [
+            json!({"resourceType": "Practitioner"}),
+            json!("Patient"),
+            json!({}),
+        ] {
             let error = check_incoming(&wrong).unwrap_err();
             assert_eq!(error.status(), 400);
             assert_eq!(error.issue().expression, [RESOURCE_PARAMETER]);

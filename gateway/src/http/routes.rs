@@ -36,7 +36,10 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
                     "/$validate",
                     web::post().to(super::validate::validate_system),
                 )
-                .route("/Patient/$match", web::post().to(super::patient_match::match_patients))
+                .route(
+                    "/Patient/$match",
+                    web::post().to(super::patient_match::match_patients),
+                )
                 .route("", web::post().to(bundle))
                 .route("/", web::post().to(bundle))
                 .route("", web::get().to(search_pages))

@@ -116,7 +116,10 @@ pub fn score_candidate(incoming: &Value, candidate: &Value) -> MatchScore {
     let mut score = 0.0;
     let mut conflict = false;
 
-    match (text_of(incoming, "birthDate"), text_of(candidate, "birthDate")) {
+    match (
+        text_of(incoming, "birthDate"),
+        text_of(candidate, "birthDate"),
+    ) {
         (Some(mine), Some(theirs)) if mine == theirs => {
             score += BIRTH_DATE_WEIGHT;
             reasons.push("birthDate equal".into());

@@ -23,12 +23,7 @@ fn patient(kanji: (&str, &str), kana: (&str, &str), birth_date: &str, gender: &s
 }
 
 fn taro() -> Value {
-    patient(
-        ("山田", "太郎"),
-        ("ヤマダ", "タロウ"),
-        "1970-04-01",
-        "male",
-    )
+    patient(("山田", "太郎"), ("ヤマダ", "タロウ"), "1970-04-01", "male")
 }
 
 #[test]
@@ -89,12 +84,7 @@ fn kana_in_hiragana_with_full_width_space_still_matches() {
 
 #[test]
 fn only_one_script_equal_is_probable_not_certain() {
-    let other_reading = patient(
-        ("山田", "太郎"),
-        ("ヤマタ", "タロウ"),
-        "1970-04-01",
-        "male",
-    );
+    let other_reading = patient(("山田", "太郎"), ("ヤマタ", "タロウ"), "1970-04-01", "male");
     let matched = score_candidate(&other_reading, &taro());
     assert_eq!(matched.grade, MatchGrade::Probable);
     assert_eq!(matched.score, 0.8);
@@ -102,26 +92,18 @@ fn only_one_script_equal_is_probable_not_certain() {
 
 #[test]
 fn same_family_name_counts_half() {
-    let brother = patient(
-        ("山田", "次郎"),
-        ("ヤマダ", "ジロウ"),
-        "1970-04-01",
-        "male",
-    );
+    let brother = patient(("山田", "次郎"), ("ヤマダ", "ジロウ"), "1970-04-01", "male");
     let matched = score_candidate(&brother, &taro());
     assert_eq!(matched.score, 0.725);
     assert_eq!(matched.grade, MatchGrade::Probable);
-    assert!(matched.reasons.contains(&"kanji name: family equal".to_owned()));
+    assert!(matched
+        .reasons
+        .contains(&"kanji name: family equal".to_owned()));
 }
 
 #[test]
 fn different_birth_date_is_not_certain() {
-    let twin_named_alike = patient(
-        ("山田", "太郎"),
-        ("ヤマダ", "タロウ"),
-        "1971-04-01",
-        "male",
-    );
+    let twin_named_alike = patient(("山田", "太郎"), ("ヤマダ", "タロウ"), "1971-04-01", "male");
     let matched = score_candidate(&twin_named_alike, &taro());
     assert_eq!(matched.grade, MatchGrade::CertainlyNot);
     assert!(matched.score <= CONFLICT_CAP);
@@ -180,12 +162,7 @@ fn missing_names_leave_birth_date_and_gender_possible() {
 
 #[test]
 fn names_that_all_differ_are_certainly_not() {
-    let someone_else = patient(
-        ("佐藤", "花子"),
-        ("サトウ", "ハナコ"),
-        "1970-04-01",
-        "male",
-    );
+    let someone_else = patient(("佐藤", "花子"), ("サトウ", "ハナコ"), "1970-04-01", "male");
     let matched = score_candidate(&someone_else, &taro());
     assert_eq!(matched.grade, MatchGrade::CertainlyNot);
     assert!(matched.reasons.contains(&"names differ".to_owned()));
@@ -209,7 +186,10 @@ fn untagged_names_stand_in_for_kanji() {
 fn reasons_carry_no_patient_data() {
     let matched = score_candidate(&taro(), &taro());
     for reason in &matched.reasons {
-        assert!(!reason.contains("山田") && !reason.contains("1970"), "{reason}");
+        assert!(
+            !reason.contains("山田") && !reason.contains("1970"),
+            "{reason}"
+        );
     }
 }
 
