@@ -21,6 +21,7 @@ pub mod links;
 pub mod metrics;
 pub mod mllp;
 pub mod outcome;
+pub mod referral;
 pub mod search;
 pub mod service;
 pub mod store;
