@@ -7,10 +7,10 @@
 //! `Bundle.signature` is left out too, since a signature cannot cover itself.
 //!
 //! Keys are ordered by their UTF-16 code units (as RFC 8785 does); for the ASCII names FHIR uses
-//! this is plain byte order. Strings are escaped as serde_json escapes them and numbers keep the
-//! text they were parsed from (the workspace enables serde_json's `arbitrary_precision`), so a
-//! decimal such as `1.50` keeps its trailing zero. The writer is our own rather than serde_json's
-//! so the signed bytes do not change if serde_json ever changes its output.
+//! this is plain byte order. Strings are escaped as serde_json escapes them, by our own code so
+//! the signed bytes do not move with serde_json's. Numbers are written as serde_json writes them:
+//! the workspace enables `arbitrary_precision`, so a decimal such as `1.50` keeps its trailing
+//! zero (an exponent gets a sign: `1e3` becomes `1e+3`).
 
 use serde_json::{Map, Value};
 
@@ -227,14 +227,18 @@ mod tests {
     }
 
     #[test]
-    fn number_text_is_kept_as_parsed() {
+    fn numbers_are_written_as_serde_json_writes_them() {
         let value: Value =
             serde_json::from_str(r#"{"a":1.50,"b":1e3,"c":-0,"d":12345678901234567890.000001}"#)
                 .unwrap();
+        // Digits, including trailing zeros, stay as sent; serde_json gives an exponent a sign.
         assert_eq!(
             text(&value),
-            r#"{"a":1.50,"b":1e3,"c":-0,"d":12345678901234567890.000001}"#
+            r#"{"a":1.50,"b":1e+3,"c":-0,"d":12345678901234567890.000001}"#
         );
+        for number in value.as_object().unwrap().values() {
+            assert_eq!(signing_input(number), serde_json::to_vec(number).unwrap());
+        }
     }
 
     #[test]
