@@ -408,10 +408,13 @@ fn an_algorithm_that_does_not_fit_the_key_is_refused() {
     );
 }
 
+/// A change an attacker makes to a JWS header.
+type HeaderEdit = dyn Fn(&mut Map<String, Value>);
+
 #[test]
 fn header_checks_refuse_crit_kid_and_x5c_problems() {
     let (signer, trust) = hospital_a(KeyKind::EcP256);
-    let cases: Vec<(SignaturePart, Box<dyn Fn(&mut Map<String, Value>)>)> = vec![
+    let cases: Vec<(SignaturePart, Box<HeaderEdit>)> = vec![
         (
             SignaturePart::Header,
             Box::new(|header| {
@@ -649,7 +652,7 @@ fn files_are_read_and_missing_files_are_named() {
     std::fs::write(&chain_path, &cert).unwrap();
     std::fs::write(&ca_path, &ca_cert).unwrap();
     let signer = Signer::from_pem_files(&key_path, &chain_path).unwrap();
-    let trust = TrustStore::from_pem_files(&[ca_path.clone()]).unwrap();
+    let trust = TrustStore::from_pem_files(std::slice::from_ref(&ca_path)).unwrap();
     assert!(!trust.is_empty());
     assert!(trust.verify_bundle(&signed_by(&signer)).is_ok());
 
