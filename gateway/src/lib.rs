@@ -23,6 +23,7 @@ pub mod matching;
 pub mod metrics;
 pub mod mllp;
 pub mod outcome;
+pub mod referral;
 pub mod search;
 pub mod service;
 pub mod store;
