@@ -228,6 +228,11 @@ fn single_files_as_pydicom_reads_them() {
             "TK-000521",
             "Müller-Tanaka^Léa=田中^玲亜=たなか^れあ",
         ),
+        (
+            "us_abdomen.dcm",
+            "TK-000417",
+            "Kawase^Hanako=川瀬^花子=かわせ^はなこ",
+        ),
     ];
     assert_eq!(facts.len(), expected.len());
     for (file, patient_id, patient_name) in expected {
@@ -236,6 +241,36 @@ fn single_files_as_pydicom_reads_them() {
         assert_eq!(found["patient_id"], patient_id, "{file}");
         assert_eq!(found["patient_name"], patient_name, "{file}");
     }
+
+    // The ultrasound is a second study of the cd-ct patient, for referrals that carry both.
+    let ultrasound = fact(&facts, "us_abdomen.dcm");
+    let expected = json!({
+        "study_uid": "2.25.185461312799101364546947207976518446220",
+        "series_uid": "2.25.200147534439090845451976323980184240477",
+        "sop_instance_uid": "2.25.201385860015292988000494220516280260180",
+        "sop_class_uid": "1.2.840.10008.5.1.4.1.1.6.1",
+        "modality": "US",
+        "study_date": "20261103",
+        "study_time": "091000",
+        "series_number": "1",
+        "instance_number": "1",
+        "accession": "ACC20261103002",
+        "issuer_of_patient_id": "TSUNAGI-HOSP",
+        "patient_name_groups": {
+            "alphabetic": "Kawase^Hanako",
+            "ideographic": "川瀬^花子",
+            "phonetic": "かわせ^はなこ"
+        },
+        "birth_date": "19780315",
+        "sex": "F",
+        "study_description": "腹部超音波",
+        "series_description": "Abdomen",
+        "body_part": "ABDOMEN",
+    });
+    for (key, value) in expected.as_object().expect("an object") {
+        assert_eq!(&ultrasound[key], value, "us_abdomen.dcm: {key}");
+    }
+    assert_ne!(ultrasound["study_uid"], CD_STUDY_UID);
 }
 
 #[test]

@@ -49,6 +49,7 @@ UID_NAMESPACE = uuid.UUID("a4318b86-7048-447d-869b-fc9d9247ca49")
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
 BASIC_TEXT_SR_STORAGE = "1.2.840.10008.5.1.4.1.1.88.11"
 ENCAPSULATED_PDF_STORAGE = "1.2.840.10008.5.1.4.1.1.104.1"
 
@@ -447,6 +448,32 @@ def single_image(sop_class, modality, key, patient, study, series, size, transfe
     return file_meta(ds, transfer_syntax)
 
 
+def us_abdomen():
+    """A second study of the cd-ct patient (same name, ID and issuer): one abdominal
+    ultrasound image, so one patient can carry a CT and a US study."""
+    ds = single_image(
+        US_IMAGE_STORAGE, "US", "us-abdomen", CD_PATIENT,
+        {"StudyDate": "20261103", "StudyTime": "091000", "AccessionNumber": "ACC20261103002",
+         "StudyID": "US0043", "ReferringPhysicianName": CD_STUDY["ReferringPhysicianName"],
+         "StudyDescription": "腹部超音波", "InstitutionName": CD_STUDY["InstitutionName"],
+         "Manufacturer": CD_STUDY["Manufacturer"],
+         "ManufacturerModelName": CD_STUDY["ManufacturerModelName"], "StationName": "US01"},
+        {"SeriesDescription": "Abdomen", "BodyPartExamined": "ABDOMEN",
+         "SeriesDate": "20261103", "SeriesTime": "091200", "ContentDate": "20261103",
+         "ContentTime": "091230", "ImageType": ["ORIGINAL", "PRIMARY", "ABDOMINAL"]},
+        8, ExplicitVRLittleEndian)
+    request = Dataset()
+    request.RequestedProcedureID = "RP-0043"
+    request.ScheduledProcedureStepID = "SPS-0043"
+    ds.RequestAttributesSequence = Sequence([request])
+    # Grey-scale ultrasound is usually 8 bits a sample; single_image writes 12 in 16.
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelData = bytes((r * 37 + c * 11) % 256 for r in range(8) for c in range(8))
+    return ds
+
+
 def write_single(folder):
     folder.mkdir()
     mr = single_image(
@@ -485,6 +512,8 @@ def write_single(folder):
         {"SeriesDescription": "Head Axial", "BodyPartExamined": "HEAD"},
         8, ExplicitVRBigEndian)
     big_endian.save_as(folder / "ct_explicit_be.dcm", enforce_file_format=True)
+
+    us_abdomen().save_as(folder / "us_abdomen.dcm", enforce_file_format=True)
 
 
 def main():
