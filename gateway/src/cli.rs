@@ -2,6 +2,8 @@
 //! `validate`.
 
 use crate::config::{Config, LogFormat, ValidationMode, ENV_VARS};
+use crate::referral::delivery::Senders;
+use crate::referral::keys::ReferralKeys;
 use crate::store::{self, PostgresStore};
 use crate::validation::WriteValidation;
 use crate::Gateway;
@@ -42,6 +44,9 @@ pub enum Command {
     /// Validate FHIR resource files (JSON or XML) against the R4 core, loaded packages and
     /// profiles; needs no server or database. Exit 0 valid, 1 some error, 2 usage.
     Validate(ValidateArgs),
+    /// Referral packages: build and sign one, or queue one for a destination.
+    #[command(subcommand)]
+    Referral(crate::referral_cli::ReferralCommand),
 }
 
 /// `tsunagi validate FILE… [--profile URL]… [--packages DIR] [--format json|xml]`.
@@ -224,6 +229,7 @@ pub fn run() -> ExitCode {
         Command::Migrate(args) => migrate(&args),
         Command::Health(args) => crate::health_cli::run(&args),
         Command::Validate(args) => crate::validate_cli::run(&args),
+        Command::Referral(command) => crate::referral_cli::run(&command),
     }
 }
 
@@ -270,7 +276,7 @@ pub fn load_config(args: &ServeArgs) -> Result<Config, String> {
 
 /// `tsunagi reindex`: opens the configured store and rebuilds every search index entry.
 /// The configuration of a store command (`reindex`, `migrate`): file, environment, `--db`.
-fn store_config(command: &str, args: &ReindexArgs) -> Result<Config, ExitCode> {
+pub(crate) fn store_config(command: &str, args: &ReindexArgs) -> Result<Config, ExitCode> {
     let mut config = Config::load(args.config.as_deref()).map_err(|message| {
         eprintln!("tsunagi {command}: {message}");
         ExitCode::from(1)
@@ -282,7 +288,7 @@ fn store_config(command: &str, args: &ReindexArgs) -> Result<Config, ExitCode> {
 }
 
 /// Opens the configured store for a command, or says why not.
-fn open_store(command: &str, config: &Config) -> Result<store::Opened, ExitCode> {
+pub(crate) fn open_store(command: &str, config: &Config) -> Result<store::Opened, ExitCode> {
     store::open(config).map_err(|error| {
         eprintln!(
             "tsunagi {command}: cannot open the store {}: {error}",
@@ -381,6 +387,20 @@ fn serve(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let referral_keys = match ReferralKeys::load(&config.referral) {
+        Ok(keys) => Arc::new(keys),
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::from(1);
+        }
+    };
+    let senders = match Senders::from_config(&config.referral) {
+        Ok(senders) => Arc::new(senders),
+        Err(error) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::from(1);
+        }
+    };
     let store::Opened {
         store,
         needs_reindex,
@@ -438,11 +458,20 @@ fn serve(config: Config) -> ExitCode {
         },
         None => None,
     };
-    let gateway = Arc::new(Gateway::with_validation(config, store, validation));
+    let delivers = !config.referral.destinations.is_empty();
+    let gateway = Arc::new(
+        Gateway::with_validation(config, store, validation).with_referral_keys(referral_keys),
+    );
     let result = actix_web::rt::System::new().block_on(async move {
         // SIGTERM/SIGINT: the HTTP server stops accepting and finishes the requests in flight;
-        // then the MLLP listener does the same for the messages in flight.
+        // then the MLLP listener does the same for the messages in flight; the referral
+        // delivery worker stops after its current attempt.
         let (stop_mllp, stop) = tokio::sync::watch::channel(false);
+        let delivery = delivers.then(|| {
+            let gateway = Arc::clone(&gateway);
+            let stop = stop.clone();
+            actix_web::rt::spawn(crate::referral::delivery::run(gateway, senders, stop))
+        });
         let mllp = mllp_listener.map(|listener| {
             let gateway = Arc::clone(&gateway);
             actix_web::rt::spawn(async move {
@@ -453,6 +482,9 @@ fn serve(config: Config) -> ExitCode {
         });
         let served = crate::http::start(gateway, listener)?.await;
         let _ = stop_mllp.send(true);
+        if let Some(delivery) = delivery {
+            let _ = tokio::time::timeout(MLLP_DRAIN, delivery).await;
+        }
         if let Some(mllp) = mllp {
             if tokio::time::timeout(MLLP_DRAIN, mllp).await.is_err() {
                 tracing::warn!("MLLP connections still open after the drain time; closing them");

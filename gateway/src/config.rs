@@ -36,6 +36,8 @@ pub struct Config {
     pub mllp: MllpConfig,
     /// Profile validation of written and `$validate`d resources.
     pub validation: ValidationConfig,
+    /// Referral packages: signing, trusted senders, destinations and delivery.
+    pub referral: crate::referral::settings::ReferralConfig,
 }
 
 /// `[validation]`: which FHIR packages to load and how strictly each resource type is checked
@@ -193,6 +195,7 @@ impl Default for Config {
             source: SourceConfig::default(),
             mllp: MllpConfig::default(),
             validation: ValidationConfig::default(),
+            referral: crate::referral::settings::ReferralConfig::default(),
         }
     }
 }

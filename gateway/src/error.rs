@@ -107,6 +107,9 @@ pub enum GatewayError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A referral package could not be built, sent or received.
+    #[error(transparent)]
+    Referral(#[from] crate::referral::error::ReferralError),
     /// An error inside entry `index` of a batch or transaction Bundle.
     #[error("Bundle.entry[{index}]: {source}")]
     InEntry {
@@ -170,6 +173,7 @@ impl GatewayError {
             | GatewayError::Conversion { .. }
             | GatewayError::Validation { .. } => 422,
             GatewayError::MethodNotAllowed(_) => 405,
+            GatewayError::Referral(referral) => referral.status(),
             GatewayError::Store(StoreError::Busy(_) | StoreError::Race(_)) => 503,
             GatewayError::Store(StoreError::Conflict(_)) => 409,
             GatewayError::Store(StoreError::Unsupported(_)) => 400,
@@ -243,6 +247,7 @@ impl GatewayError {
             GatewayError::NotAcceptable(_) => Issue::error("not-supported", self.to_string()),
             GatewayError::UnknownResourceType(_) => Issue::error("not-supported", self.to_string()),
             GatewayError::MethodNotAllowed(_) => Issue::error("not-supported", self.to_string()),
+            GatewayError::Referral(referral) => referral.issue(),
             GatewayError::NotFound(_) => Issue::error("not-found", self.to_string()),
             GatewayError::Gone(_) => Issue::error("deleted", self.to_string()),
             GatewayError::VersionConflict { .. } => Issue::error("conflict", self.to_string()),

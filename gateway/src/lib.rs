@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod mllp;
 pub mod outcome;
 pub mod referral;
+pub mod referral_cli;
 pub mod search;
 pub mod service;
 pub mod store;

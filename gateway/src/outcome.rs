@@ -40,6 +40,16 @@ impl Issue {
         }
     }
 
+    /// A warning issue.
+    pub fn warning(code: &'static str, diagnostics: impl Into<String>) -> Self {
+        Issue {
+            severity: Severity::Warning,
+            code,
+            diagnostics: diagnostics.into(),
+            expression: Vec::new(),
+        }
+    }
+
     /// An informational issue.
     pub fn information(diagnostics: impl Into<String>) -> Self {
         Issue {

@@ -15,6 +15,7 @@ use crate::ingest::{checked_bundle, SourceFormat, SourceSettings};
 use crate::links::link_entries;
 use crate::metrics::{Metrics, PoolStats};
 use crate::outcome::Issue;
+use crate::referral::keys::ReferralKeys;
 use crate::search::run::MAX_MATCHES;
 use crate::search::{
     find_all, parse_search, run_search, PageRequest, PagedSearch, SearchPages, SearchSource,
@@ -41,6 +42,7 @@ pub struct Gateway {
     pages: SearchPages,
     validation: Arc<WriteValidation>,
     metrics: Metrics,
+    referral_keys: Arc<ReferralKeys>,
 }
 
 /// What [`Gateway::ingest`] stored: the transaction-response Bundle and the validation issues
@@ -55,6 +57,11 @@ pub struct Ingested {
 
 /// The clause "in the compartment of Patient/`patient_id`" for `res_type`.
 fn compartment_clause(patient_id: &str, res_type: &str) -> Result<Clause, GatewayError> {
+    compartments_clause(&[patient_id.to_owned()], res_type)
+}
+
+/// The clause "in the compartment of any of `patient_ids`" for `res_type`.
+fn compartments_clause(patient_ids: &[String], res_type: &str) -> Result<Clause, GatewayError> {
     let params = patient_compartment_params(res_type);
     if params.is_empty() {
         return Err(GatewayError::invalid(
@@ -65,11 +72,14 @@ fn compartment_clause(patient_id: &str, res_type: &str) -> Result<Clause, Gatewa
     Ok(Clause {
         param: "_compartment".into(),
         kind: IndexKind::Resource,
-        any_of: vec![Condition::ReferencesAny {
-            params: params.to_vec(),
-            target_type: "Patient".into(),
-            target_id: patient_id.to_owned(),
-        }],
+        any_of: patient_ids
+            .iter()
+            .map(|patient_id| Condition::ReferencesAny {
+                params: params.to_vec(),
+                target_type: "Patient".into(),
+                target_id: patient_id.clone(),
+            })
+            .collect(),
         negate: false,
         missing: None,
     })
@@ -101,7 +111,8 @@ impl Gateway {
     /// required profile is unknown (the error names the key): such a server must not start.
     pub fn new(config: Config, store: Arc<dyn Store>) -> Result<Self, ConfigError> {
         let validation = Arc::new(WriteValidation::from_config(&config.validation)?);
-        Ok(Gateway::with_validation(config, store, validation))
+        let keys = Arc::new(ReferralKeys::load(&config.referral)?);
+        Ok(Gateway::with_validation(config, store, validation).with_referral_keys(keys))
     }
 
     /// A gateway over `store` sharing a validator already built from `config.validation`.
@@ -122,7 +133,20 @@ impl Gateway {
             capability,
             pages: SearchPages::default(),
             metrics: Metrics::new(),
+            referral_keys: Arc::new(ReferralKeys::none()),
         }
+    }
+
+    /// This gateway with the referral signing key and trusted senders `keys` (loaded from
+    /// `[referral]` by [`ReferralKeys::load`]); without it, it can neither sign nor receive.
+    pub fn with_referral_keys(mut self, keys: Arc<ReferralKeys>) -> Self {
+        self.referral_keys = keys;
+        self
+    }
+
+    /// The referral signing key and trusted senders.
+    pub fn referral_keys(&self) -> &ReferralKeys {
+        &self.referral_keys
     }
 
     /// The operational metrics (`GET /metrics`).
@@ -239,6 +263,11 @@ impl Gateway {
         }
     }
 
+    /// The store it runs over (for crate modules that search beyond the REST operations).
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     /// The search parameter definitions searches and indexes use.
     pub fn definitions(&self) -> &'static SearchParameters {
         SearchParameters::r4()
@@ -325,8 +354,9 @@ impl Gateway {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
                 .collect(),
-            // The patient itself first (patients linked to it are not followed), then every
-            // other type of the compartment.
+            // The patient itself first (with the patients that link to it, e.g. the copies
+            // of referral packages received from other hospitals), then every other type of
+            // the compartment.
             None => std::iter::once("Patient".to_owned())
                 .chain(
                     patient_compartment()
@@ -336,6 +366,7 @@ impl Gateway {
                 )
                 .collect(),
         };
+        let patients = self.patient_and_linked(patient_id).await?;
         let mut refs = Vec::new();
         for res_type in &types {
             if !tsunagi_profiles::is_resource_type(res_type) {
@@ -346,12 +377,12 @@ impl Gateway {
             }
             let mut request = parse_search(self.definitions(), res_type, &since, false)?;
             if res_type == "Patient" {
-                request.criteria.ids.push(vec![patient_id.to_owned()]);
+                request.criteria.ids.push(patients.clone());
             } else {
                 request
                     .criteria
                     .clauses
-                    .push(compartment_clause(patient_id, res_type)?);
+                    .push(compartments_clause(&patients, res_type)?);
             }
             let ids = find_all(self.store.as_ref(), res_type, &request).await?;
             refs.extend(ids.into_iter().map(|id| (res_type.clone(), id)));
@@ -373,6 +404,20 @@ impl Gateway {
             request,
         };
         self.page_of(SearchSource::Matches(search), page).await
+    }
+
+    /// `patient_id` and the patients whose `link` names it (each at most once, the patient
+    /// first).
+    async fn patient_and_linked(&self, patient_id: &str) -> Result<Vec<String>, GatewayError> {
+        let params = [("link".to_owned(), format!("Patient/{patient_id}"))];
+        let request = parse_search(self.definitions(), "Patient", &params, false)?;
+        let mut patients = vec![patient_id.to_owned()];
+        for linked in find_all(self.store.as_ref(), "Patient", &request).await? {
+            if !patients.contains(&linked) {
+                patients.push(linked);
+            }
+        }
+        Ok(patients)
     }
 
     /// Search values naming this server's own resources by absolute URL (`[base]/Patient/1`)

@@ -6,49 +6,15 @@
 
 mod common;
 
+use common::media::{dicom_data, folder_zip};
 use common::{hl7v2_message, TestServer};
 use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 const ORDER: &str = "omi_o23_ct_order.hl7";
 
-fn cd_folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../adapters/tests/data/dicom/cd-ct")
-}
-
 /// The CD folder as a zip archive, entries named as on the media.
 fn cd_zip() -> Vec<u8> {
-    let root = cd_folder();
-    let mut files = Vec::new();
-    let mut pending = vec![root.clone()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).expect("CD folder") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for file in files {
-        let name = file
-            .strip_prefix(&root)
-            .expect("inside the CD")
-            .components()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        writer.start_file(name, options).expect("zip entry");
-        writer
-            .write_all(&std::fs::read(&file).expect("CD file"))
-            .expect("zip write");
-    }
-    writer.finish().expect("zip finish").into_inner()
+    folder_zip(&dicom_data("cd-ct"))
 }
 
 async fn post(
@@ -218,7 +184,10 @@ async fn a_body_without_dicom_is_refused_with_a_reason() {
 
 /// One CT image of the CD: it names its order only by accession number.
 fn one_image() -> Vec<u8> {
-    std::fs::read(cd_folder().join("DICOM/PT000000/ST000000/SE000001/IM000000")).expect("image")
+    std::fs::read(dicom_data(
+        "cd-ct/DICOM/PT000000/ST000000/SE000001/IM000000",
+    ))
+    .expect("image")
 }
 
 /// The order without the Study Instance UID (IPC-3 empty), as a RIS sends it before the

@@ -9,12 +9,17 @@ use tsunagi_profiles::{is_resource_type, Resource};
 /// Rewrites every reference in `resource`: strings equal to a key of `assigned` (any element,
 /// as the spec asks for uri/url/oid elements too), the same inside narrative `div` links, and
 /// conditional references through `resolve`. A `urn:uuid:` reference that no entry defines is an
-/// error: storing it would leave a dangling link.
+/// error: storing it would leave a dangling link. A Bundle stored as an entry (a document, a
+/// message) is left as it is: the references inside it resolve within that Bundle (R4
+/// bundle.html, "references in nested Bundles"), and a signed one must not change.
 pub fn rewrite_references(
     resource: &mut Resource,
     assigned: &HashMap<String, String>,
     resolve: &mut dyn FnMut(&str, &str) -> Result<String, GatewayError>,
 ) -> Result<(), GatewayError> {
+    if resource.resource_type() == "Bundle" {
+        return Ok(());
+    }
     let mut failure: Option<GatewayError> = None;
     resource.rewrite_strings(&mut |element, text| {
         if failure.is_some() {
@@ -114,5 +119,22 @@ mod tests {
         })
         .unwrap_err();
         assert!(error.to_string().contains("urn:uuid:nowhere"));
+    }
+
+    #[test]
+    fn a_nested_bundle_keeps_its_own_references() {
+        let document = json!({
+            "resourceType": "Bundle",
+            "type": "document",
+            "entry": [{"fullUrl": "urn:uuid:c", "resource": {"resourceType": "Composition",
+                "subject": {"reference": "urn:uuid:p1"}}}]
+        });
+        let mut bundle = resource(document.clone());
+        let assigned = HashMap::from([("urn:uuid:p1".to_string(), "Patient/abc".to_string())]);
+        rewrite_references(&mut bundle, &assigned, &mut |_, _| {
+            unreachable!("nothing is resolved inside a nested Bundle")
+        })
+        .unwrap();
+        assert_eq!(bundle.as_value(), &document);
     }
 }

@@ -6,6 +6,7 @@ mod metered;
 mod negotiate;
 mod operations;
 mod patient_match;
+mod referral;
 mod respond;
 mod routes;
 mod validate;

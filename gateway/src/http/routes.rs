@@ -33,6 +33,14 @@ pub fn configure(config: &mut web::ServiceConfig, base_path: &str) {
                 .route("/$convert", web::post().to(super::operations::convert))
                 .route("/$ingest", web::post().to(super::operations::ingest))
                 .route(
+                    "/$receive-referral",
+                    web::post().to(super::referral::receive_referral),
+                )
+                .route(
+                    "/ServiceRequest/{id}/$referral-package",
+                    web::post().to(super::referral::referral_package),
+                )
+                .route(
                     "/$validate",
                     web::post().to(super::validate::validate_system),
                 )

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod examples;
+pub mod media;
 pub mod postgres_db;
 pub mod replica;
 
@@ -196,8 +197,13 @@ pub fn without_version_meta(mut value: serde_json::Value) -> serde_json::Value {
 
 /// The bytes of a hand-written HL7 v2 message under `tests/data/hl7v2/`.
 pub fn hl7v2_message(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/hl7v2")
-        .join(name);
+    let path = hl7v2_path(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// The path of `gateway/tests/data/hl7v2/{name}`.
+pub fn hl7v2_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/hl7v2")
+        .join(name)
 }

@@ -14,10 +14,11 @@ pub struct Replica {
 impl Replica {
     /// Starts `tsunagi serve --db db` (2 workers, warnings only in the log).
     pub fn start(db: &str) -> Replica {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("free port")
-            .port();
+        Replica::start_on(free_port(), db, &[])
+    }
+
+    /// Starts `tsunagi serve` on `port` over `db` with `extra` arguments (e.g. `--config`).
+    pub fn start_on(port: u16, db: &str, extra: &[&str]) -> Replica {
         let child = Command::new(env!("CARGO_BIN_EXE_tsunagi"))
             .args([
                 "serve",
@@ -26,6 +27,7 @@ impl Replica {
                 "--db",
                 db,
             ])
+            .args(extra)
             .env("TSUNAGI_WORKERS", "2")
             .env("TSUNAGI_LOG", "warn")
             .stdout(Stdio::null())
@@ -61,4 +63,12 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port free right now (for a server started later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
 }
