@@ -63,6 +63,25 @@ fn match_operation() -> Value {
     })
 }
 
+/// `$referral-package` (`POST [base]/ServiceRequest/{id}/$referral-package`), on
+/// ServiceRequest.
+fn referral_package_operation() -> Value {
+    json!({
+        "name": "referral-package",
+        "definition": "urn:tsunagi:OperationDefinition:ServiceRequest-referral-package",
+        "documentation": "Builds the signed referral document (診療情報提供書: Composition, the referral, patient, doctor, both organizations, the studies with their endpoint, reports and results reachable from it) of a referral ServiceRequest; without 'destination' answers 200 with the document Bundle (JSON, JWS in Bundle.signature), with 'destination' stores it and a delivery Task and answers 202 with the Task. See docs/referral.md.",
+    })
+}
+
+/// `$receive-referral` (`POST [base]/$receive-referral`), at system level.
+fn receive_referral_operation() -> Value {
+    json!({
+        "name": "receive-referral",
+        "definition": "urn:tsunagi:OperationDefinition:receive-referral",
+        "documentation": "Receives a signed referral document: verifies the signature against the trusted senders (400 changed, 403 untrusted, nothing stored), recognizes a replay (200, nothing changed), matches the patient (a certain match is linked), reuses known Organizations and Practitioners, and stores the resources, the document and a Provenance in one transaction (201, a Parameters saying what was stored).",
+    })
+}
+
 /// Builds the CapabilityStatement for a server at `base_url`.
 pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
     let interactions = |codes: &[&str]| -> Vec<Value> {
@@ -85,10 +104,10 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
                 "referencePolicy": ["literal", "logical"],
                 "searchInclude": includes,
                 "searchParam": search_params,
-                "operation": if *res_type == "Patient" {
-                    vec![validate_operation(), match_operation()]
-                } else {
-                    vec![validate_operation()]
+                "operation": match *res_type {
+                    "Patient" => vec![validate_operation(), match_operation()],
+                    "ServiceRequest" => vec![validate_operation(), referral_package_operation()],
+                    _ => vec![validate_operation()],
                 },
             })
         })
@@ -109,7 +128,7 @@ pub fn capability_statement(base_url: &str, started_at: &str) -> Value {
             "documentation": "Search: every parameter listed per type (composite ones included), with the modifiers :missing, :not, :text, :of-type, :in, :not-in, :below and :above (token; the ValueSet or CodeSystem must be stored here), :exact and :contains (string), :identifier and :[type] (reference), :below and :above (uri); _text and _content (every word, case- and accent-insensitive); chains, _has, _include/_revinclude (:iterate), _sort, _count, _total, _summary (true, text, data, count), _elements. Conditional create, update and delete use the same search (without the terminology modifiers).",
             "resource": resources,
             "interaction": interactions(SYSTEM_INTERACTIONS),
-            "operation": [validate_operation()],
+            "operation": [validate_operation(), receive_referral_operation()],
         }],
     })
 }

@@ -26,6 +26,24 @@ use uuid::Uuid;
 
 /// Namespace of the ids B gives received resources.
 const RECEIVED_NAMESPACE: Uuid = Uuid::from_u128(0x2b8e_54c1_77d0_4f6a_a1c3_98e2_5d40_c7b1);
+/// Types a referral never carries: server configuration and definitions, which a sender must
+/// not be able to plant in the receiver's store.
+const NOT_IN_REFERRALS: &[&str] = &[
+    "Bundle",
+    "CapabilityStatement",
+    "CodeSystem",
+    "CompartmentDefinition",
+    "ConceptMap",
+    "ImplementationGuide",
+    "NamingSystem",
+    "OperationDefinition",
+    "SearchParameter",
+    "StructureDefinition",
+    "StructureMap",
+    "Subscription",
+    "TerminologyCapabilities",
+    "ValueSet",
+];
 /// Types reused from B's store when one with the same identifier exists.
 const SHARED_TYPES: &[&str] = &["Organization", "Practitioner"];
 
@@ -265,11 +283,13 @@ fn check_document(bundle: &Value, max_entries: usize) -> Result<Document<'_>, Re
             .filter(|resource| {
                 resource["resourceType"]
                     .as_str()
-                    .is_some_and(|res_type| is_resource_type(res_type) && res_type != "Bundle")
+                    .is_some_and(|res_type| {
+                        is_resource_type(res_type) && !NOT_IN_REFERRALS.contains(&res_type)
+                    })
             })
             .ok_or_else(|| {
                 ReferralError::not_a_document(
-                    "every entry needs a resource (not a Bundle)",
+                    "every entry needs a clinical resource (no Bundle, definition or server configuration)",
                     format!("Bundle.entry[{index}].resource"),
                 )
             })?;
@@ -535,6 +555,9 @@ mod tests {
         let mut second_patient = document();
         second_patient["entry"][2]["resource"] = json!({"resourceType": "Patient"});
         assert_eq!(location(second_patient, 10), "Bundle.entry[2].resource");
+        let mut definition = document();
+        definition["entry"][2]["resource"] = json!({"resourceType": "SearchParameter"});
+        assert_eq!(location(definition, 10), "Bundle.entry[2].resource");
         let mut not_uuid = document();
         not_uuid["entry"][1]["fullUrl"] = json!("Patient/1");
         assert_eq!(location(not_uuid, 10), "Bundle.entry[1].fullUrl");

@@ -16,7 +16,8 @@ use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
+    SubjectKeyIdentifier,
 };
 use openssl::x509::{X509Builder, X509Name, X509Ref, X509};
 
@@ -60,6 +61,45 @@ pub(crate) fn issue_cert(
         certificate_builder(&name(common_name), &key, not_before_days, not_after_days);
     builder.set_issuer_name(ca_cert.subject_name()).unwrap();
     add_leaf_extensions(&mut builder, &ca_cert);
+    builder.sign(&ca_key, MessageDigest::sha256()).unwrap();
+    to_pem(&key, &builder.build())
+}
+
+/// A TLS certificate (EC P-256, thirty days) issued by the given CA for `localhost` and
+/// 127.0.0.1, for a server (`server`) or a client (mTLS): `(key_pem, cert_pem)`.
+pub(crate) fn issue_tls_cert(
+    ca_key_pem: &[u8],
+    ca_cert_pem: &[u8],
+    common_name: &str,
+    server: bool,
+) -> (Vec<u8>, Vec<u8>) {
+    let ca_key = PKey::private_key_from_pem(ca_key_pem).unwrap();
+    let ca_cert = X509::from_pem(ca_cert_pem).unwrap();
+    let key = new_key(KeyKind::EcP256);
+    let mut builder = certificate_builder(&name(common_name), &key, -1, 30);
+    builder.set_issuer_name(ca_cert.subject_name()).unwrap();
+    let alternative_names = SubjectAlternativeName::new()
+        .dns("localhost")
+        .ip("127.0.0.1")
+        .build(&builder.x509v3_context(Some(&ca_cert), None))
+        .unwrap();
+    builder.append_extension(alternative_names).unwrap();
+    let mut usage = ExtendedKeyUsage::new();
+    if server {
+        usage.server_auth();
+    } else {
+        usage.client_auth();
+    }
+    builder.append_extension(usage.build().unwrap()).unwrap();
+    builder
+        .append_extension(
+            KeyUsage::new()
+                .critical()
+                .digital_signature()
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
     builder.sign(&ca_key, MessageDigest::sha256()).unwrap();
     to_pem(&key, &builder.build())
 }
