@@ -1,17 +1,18 @@
 //! Reading request bodies under the configured size limit.
 
-use crate::GatewayError;
+use crate::{Gateway, GatewayError};
 use actix_web::web::{Bytes, BytesMut, Payload};
 use actix_web::HttpRequest;
 use futures_util::StreamExt;
 
-/// Reads the whole body, refusing it (413) as soon as it passes `limit` bytes, and before
-/// reading at all when `Content-Length` already says so.
+/// Reads the whole body, refusing it (413) as soon as it passes the gateway's `[limits]
+/// max_body_bytes`, and before reading at all when `Content-Length` already says so.
 pub async fn read_body(
     request: &HttpRequest,
     mut payload: Payload,
-    limit: usize,
+    gateway: &Gateway,
 ) -> Result<Bytes, GatewayError> {
+    let limit = gateway.config().limits.max_body_bytes;
     let declared = request
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)

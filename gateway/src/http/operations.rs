@@ -129,7 +129,7 @@ async fn read_and_convert(
     gateway: &Data<Gateway>,
     payload: Payload,
 ) -> Result<(SourceFormat, Vec<Converted>), GatewayError> {
-    let body: Bytes = read_body(request, payload, gateway.config().limits.max_body_bytes).await?;
+    let body: Bytes = read_body(request, payload, gateway).await?;
     let content_type = header_text(request, header::CONTENT_TYPE);
     let format = match param(context, "source") {
         Some(name) => SourceFormat::named(name).ok_or_else(|| GatewayError::UnknownParameter {

@@ -33,12 +33,7 @@ pub async fn match_patients(
 ) -> HttpResponse {
     let http_request = request.clone();
     answer(&request, |context| async move {
-        let body = read_body(
-            &http_request,
-            payload,
-            gateway.config().limits.max_body_bytes,
-        )
-        .await?;
+        let body = read_body(&http_request, payload, &gateway).await?;
         let format = request_format(header_text(&http_request, header::CONTENT_TYPE), &body)?;
         let limits = gateway.parse_limits();
         let parameters = off_worker(body.len(), move || {

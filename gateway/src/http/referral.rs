@@ -28,12 +28,7 @@ pub async fn referral_package(
     answer(&request, |context| async move {
         let id = path.into_inner();
         check_id(&id, "url")?;
-        let body = read_body(
-            &http_request,
-            payload,
-            gateway.config().limits.max_body_bytes,
-        )
-        .await?;
+        let body = read_body(&http_request, payload, &gateway).await?;
         let from_query = context
             .params
             .iter()
@@ -42,14 +37,9 @@ pub async fn referral_package(
         let destination = match from_query {
             Some(destination) => Some(destination),
             None if body.iter().all(u8::is_ascii_whitespace) => None,
-            None => {
-                destination_parameter(&parse_json_value(&body, &gateway.parse_limits()).map_err(
-                    |source| GatewayError::Model {
-                        source,
-                        location: None,
-                    },
-                )?)?
-            }
+            None => destination_parameter(
+                &parse_json_value(&body, &gateway.parse_limits()).map_err(GatewayError::from)?,
+            )?,
         };
         let json = Negotiated {
             format: Format::Json,
@@ -93,18 +83,9 @@ pub async fn receive_referral(
                 "{content_type}: a signed referral package is JSON (its signature covers the JSON)"
             )));
         }
-        let body = read_body(
-            &http_request,
-            payload,
-            gateway.config().limits.max_body_bytes,
-        )
-        .await?;
-        let bundle = parse_json_value(&body, &gateway.parse_limits()).map_err(|source| {
-            GatewayError::Model {
-                source,
-                location: None,
-            }
-        })?;
+        let body = read_body(&http_request, payload, &gateway).await?;
+        let bundle =
+            parse_json_value(&body, &gateway.parse_limits()).map_err(GatewayError::from)?;
         let received = crate::referral::receive::receive(&gateway, &bundle).await?;
         Ok(value_response(
             received.status,

@@ -320,7 +320,7 @@ async fn write_request(
     entry.if_none_exist =
         header_text(request, header::HeaderName::from_static("if-none-exist")).map(str::to_owned);
     if method != Method::Delete {
-        let body = read_body(request, payload, gateway.config().limits.max_body_bytes).await?;
+        let body = read_body(request, payload, gateway).await?;
         match method {
             Method::Patch => entry.patch = Some(parse_patch(request, &body, gateway)?),
             _ => entry.resource = Some(parse_resource(request, body, gateway).await?),
@@ -404,7 +404,7 @@ async fn conditional_write(
 async fn bundle(request: HttpRequest, gateway: Data<Gateway>, payload: Payload) -> HttpResponse {
     let req = request.clone();
     answer(&request, |context| async move {
-        let body = read_body(&req, payload, gateway.config().limits.max_body_bytes).await?;
+        let body = read_body(&req, payload, &gateway).await?;
         let format = request_format(header_text(&req, header::CONTENT_TYPE), &body)?;
         let bundle = match format {
             Format::Json => {
@@ -462,12 +462,7 @@ async fn search_post(
                 "{content_type} (POST _search takes application/x-www-form-urlencoded)"
             )));
         }
-        let body = read_body(
-            &http_request,
-            payload,
-            gateway.config().limits.max_body_bytes,
-        )
-        .await?;
+        let body = read_body(&http_request, payload, &gateway).await?;
         let mut params = context.params.clone();
         params.extend(form_urlencoded::parse(&body).into_owned());
         let bundle = gateway

@@ -53,12 +53,7 @@ async fn validate(
                 return Err(GatewayError::UnknownResourceType(res_type.clone()));
             }
         }
-        let body = read_body(
-            &http_request,
-            payload,
-            gateway.config().limits.max_body_bytes,
-        )
-        .await?;
+        let body = read_body(&http_request, payload, &gateway).await?;
         let format = request_format(header_text(&http_request, header::CONTENT_TYPE), &body)?;
         let profiles: Vec<String> = context
             .params

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
@@ -29,6 +30,8 @@ pub struct Signer {
     kid: String,
     /// base64 DER of each chain certificate, leaf first, the JWS `x5c`.
     x5c: Vec<String>,
+    /// The signer's certificate (its validity is checked before each signature).
+    leaf: X509,
 }
 
 impl fmt::Debug for Signer {
@@ -93,6 +96,7 @@ impl Signer {
             });
         }
         let kid = jws::kid_for(&certificate_sha256(leaf)?);
+        let leaf = leaf.clone();
         let mut x5c = Vec::with_capacity(chain.len());
         for certificate in &chain {
             let der = certificate
@@ -106,6 +110,7 @@ impl Signer {
             leaf_subject,
             kid,
             x5c,
+            leaf,
         })
     }
 
@@ -130,6 +135,28 @@ impl Signer {
     /// author's signature by `who` (a FHIR Reference) at `when` (a FHIR instant), whose `data`
     /// is a detached JWS over [`signing_input`] of the Bundle.
     pub fn sign_bundle(
+        &self,
+        bundle: &mut Value,
+        who: Value,
+        when: &str,
+    ) -> Result<(), SignatureError> {
+        if !bundle.is_object() {
+            return Err(SignatureError::NotABundle);
+        }
+        // A package signed with an expired certificate would be refused by every receiver.
+        let now =
+            Asn1Time::days_from_now(0).map_err(SignatureError::crypto("reading the clock"))?;
+        if self.leaf.not_after() < now {
+            return Err(SignatureError::CertificateExpired {
+                subject: self.leaf_subject.clone(),
+                not_after: self.leaf.not_after().to_string(),
+            });
+        }
+        self.write_signature(bundle, who, when)
+    }
+
+    /// [`Signer::sign_bundle`] without the validity check (tests make expired packages).
+    pub(super) fn write_signature(
         &self,
         bundle: &mut Value,
         who: Value,

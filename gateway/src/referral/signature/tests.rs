@@ -343,7 +343,14 @@ fn a_chain_through_an_intermediate_verifies_only_with_the_intermediate() {
 fn an_expired_leaf_is_refused() {
     let (ca_key, ca_cert) = test_ca();
     let (key, cert) = issue_cert(&ca_key, &ca_cert, "Hospital A", KeyKind::EcP256, -1);
-    let bundle = signed_by(&Signer::from_pem(&key, &cert).unwrap());
+    let signer = Signer::from_pem(&key, &cert).unwrap();
+    let mut bundle = referral_bundle();
+    // The signer itself refuses: every receiver would.
+    match signer.sign_bundle(&mut bundle, who(), WHEN) {
+        Err(SignatureError::CertificateExpired { .. }) => {}
+        other => panic!("expected CertificateExpired when signing, got {other:?}"),
+    }
+    signer.write_signature(&mut bundle, who(), WHEN).unwrap();
     let error = TrustStore::from_pem(&ca_cert)
         .unwrap()
         .verify_bundle(&bundle)
