@@ -20,6 +20,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 WRK_ARGS=(-t2 -c32 -d10s --latency)
+# wrk sends far more than the default per-client limit (60000 a minute, `[limits]
+# rate_limit_per_minute`) from one address: keep the limiter running, so its cost is measured,
+# with a limit it never reaches.
+export TSUNAGI_RATE_LIMIT_PER_MINUTE=4000000000
 PATIENT_ID="bench-1"
 PATIENT='{"resourceType":"Patient","id":"bench-1","identifier":[{"system":"urn:oid:1.2.392.100495.20.3.51.11310000","value":"00012345"}],"active":true,"name":[{"use":"official","family":"Yamada","given":["Taro"]}],"telecom":[{"system":"phone","value":"+81-3-1234-5678","use":"home"}],"gender":"male","birthDate":"1970-01-01","address":[{"use":"home","line":["1-2-3 Marunouchi"],"city":"Chiyoda-ku","state":"Tokyo","postalCode":"100-0005","country":"JP"}]}'
 

@@ -131,6 +131,19 @@ pub struct Limits {
     pub max_page_size: usize,
     /// Page size when the client gives no `_count`.
     pub default_page_size: usize,
+    /// Longest time one request may take to be handled, in seconds; a longer one is stopped
+    /// and answered 503 (OperationOutcome `timeout`).
+    pub request_timeout_secs: u64,
+    /// Time a client has to send a request's head once it has connected or sent the previous
+    /// request, in seconds (slow-header clients).
+    pub client_request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open; 0 closes every connection after its
+    /// response.
+    pub keep_alive_secs: u64,
+    /// Requests one client (peer IP address; IPv6 by /64) may send per minute, with bursts of
+    /// the same size; over it the answer is 429 with `Retry-After`. 0 turns the limit off.
+    /// `/healthz`, `/readyz` and `/metrics` are never limited.
+    pub rate_limit_per_minute: u32,
 }
 
 /// SQLite store settings.
@@ -233,6 +246,12 @@ impl Default for Limits {
             max_bundle_entries: 1000,
             max_page_size: 1000,
             default_page_size: 50,
+            request_timeout_secs: 60,
+            client_request_timeout_secs: 10,
+            keep_alive_secs: 5,
+            // High enough that no client of a hospital gateway (nor our benchmarks) meets it,
+            // low enough to blunt one peer flooding the server.
+            rate_limit_per_minute: 60_000,
         }
     }
 }
@@ -308,6 +327,22 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("TSUNAGI_MAX_BUNDLE_ENTRIES", "most entries per Bundle"),
     ("TSUNAGI_MAX_PAGE_SIZE", "largest _count"),
     ("TSUNAGI_DEFAULT_PAGE_SIZE", "page size without _count"),
+    (
+        "TSUNAGI_REQUEST_TIMEOUT_SECS",
+        "longest request handling in seconds (then 503)",
+    ),
+    (
+        "TSUNAGI_CLIENT_REQUEST_TIMEOUT_SECS",
+        "seconds a client has to send a request head",
+    ),
+    (
+        "TSUNAGI_KEEP_ALIVE_SECS",
+        "idle keep-alive seconds, 0 = close after each response",
+    ),
+    (
+        "TSUNAGI_RATE_LIMIT_PER_MINUTE",
+        "requests per minute per client IP, 0 = off",
+    ),
     ("TSUNAGI_SQLITE_SYNCHRONOUS", "full or normal"),
     ("TSUNAGI_SQLITE_MAX_READERS", "read connections"),
     ("TSUNAGI_SQLITE_BUSY_TIMEOUT_MS", "lock wait in ms"),
@@ -432,6 +467,12 @@ impl Config {
             "TSUNAGI_MAX_BUNDLE_ENTRIES" => limits.max_bundle_entries = number(name, value)?,
             "TSUNAGI_MAX_PAGE_SIZE" => limits.max_page_size = number(name, value)?,
             "TSUNAGI_DEFAULT_PAGE_SIZE" => limits.default_page_size = number(name, value)?,
+            "TSUNAGI_REQUEST_TIMEOUT_SECS" => limits.request_timeout_secs = number(name, value)?,
+            "TSUNAGI_CLIENT_REQUEST_TIMEOUT_SECS" => {
+                limits.client_request_timeout_secs = number(name, value)?
+            }
+            "TSUNAGI_KEEP_ALIVE_SECS" => limits.keep_alive_secs = number(name, value)?,
+            "TSUNAGI_RATE_LIMIT_PER_MINUTE" => limits.rate_limit_per_minute = number(name, value)?,
             "TSUNAGI_SQLITE_SYNCHRONOUS" => self.sqlite.synchronous = choice(name, value)?,
             "TSUNAGI_SQLITE_MAX_READERS" => self.sqlite.max_readers = number(name, value)?,
             "TSUNAGI_SQLITE_BUSY_TIMEOUT_MS" => self.sqlite.busy_timeout_ms = number(name, value)?,
@@ -482,6 +523,14 @@ impl Config {
             ("limits.max_bundle_entries", self.limits.max_bundle_entries),
             ("limits.max_page_size", self.limits.max_page_size),
             ("limits.default_page_size", self.limits.default_page_size),
+            (
+                "limits.request_timeout_secs",
+                self.limits.request_timeout_secs as usize,
+            ),
+            (
+                "limits.client_request_timeout_secs",
+                self.limits.client_request_timeout_secs as usize,
+            ),
             ("sqlite.max_readers", self.sqlite.max_readers),
             ("postgres.max_connections", self.postgres.max_connections),
             ("mllp.max_frame_bytes", self.mllp.max_frame_bytes),
@@ -657,6 +706,48 @@ mod tests {
             .unwrap();
         assert_eq!(config.limits.max_depth, 12);
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn hardening_limits_from_toml_and_env() {
+        let defaults = Limits::default();
+        assert_eq!(
+            (
+                defaults.request_timeout_secs,
+                defaults.client_request_timeout_secs,
+                defaults.keep_alive_secs,
+                defaults.rate_limit_per_minute
+            ),
+            (60, 10, 5, 60_000)
+        );
+        let mut config = Config::from_toml(
+            "[limits]\nrequest_timeout_secs = 30\nrate_limit_per_minute = 0\nkeep_alive_secs = 0\n",
+        )
+        .unwrap();
+        assert_eq!(config.limits.request_timeout_secs, 30);
+        assert_eq!(config.limits.rate_limit_per_minute, 0);
+        config.validate().unwrap();
+        config
+            .apply_env(|name| match name {
+                "TSUNAGI_REQUEST_TIMEOUT_SECS" => Some("5".into()),
+                "TSUNAGI_CLIENT_REQUEST_TIMEOUT_SECS" => Some("3".into()),
+                "TSUNAGI_KEEP_ALIVE_SECS" => Some("7".into()),
+                "TSUNAGI_RATE_LIMIT_PER_MINUTE" => Some("120".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            (
+                config.limits.request_timeout_secs,
+                config.limits.client_request_timeout_secs,
+                config.limits.keep_alive_secs,
+                config.limits.rate_limit_per_minute
+            ),
+            (5, 3, 7, 120)
+        );
+        config.limits.request_timeout_secs = 0;
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("limits.request_timeout_secs"), "{error}");
     }
 
     #[test]

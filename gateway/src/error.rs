@@ -104,6 +104,18 @@ pub enum GatewayError {
         /// What the validator found (errors and warnings).
         outcome: Outcome,
     },
+    /// Handling the request took longer than `[limits] request_timeout_secs`; it was stopped.
+    #[error("the request took longer than {limit_secs} s and was stopped")]
+    Timeout {
+        /// The configured limit in seconds.
+        limit_secs: u64,
+    },
+    /// This client sent more requests than `[limits] rate_limit_per_minute` allows.
+    #[error("too many requests from this client; retry after {retry_after_secs} s")]
+    TooManyRequests {
+        /// Whole seconds until the client may send again (the `Retry-After` header).
+        retry_after_secs: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -173,6 +185,8 @@ impl GatewayError {
             | GatewayError::Conversion { .. }
             | GatewayError::Validation { .. } => 422,
             GatewayError::MethodNotAllowed(_) => 405,
+            GatewayError::Timeout { .. } => 503,
+            GatewayError::TooManyRequests { .. } => 429,
             GatewayError::Referral(referral) => referral.status(),
             GatewayError::Store(StoreError::Busy(_) | StoreError::Race(_)) => 503,
             GatewayError::Store(StoreError::Conflict(_)) => 409,
@@ -217,7 +231,9 @@ impl GatewayError {
             GatewayError::Model { source, location } => {
                 let code = match source {
                     ModelError::TooLarge { .. } | ModelError::TooDeep { .. } => "too-costly",
-                    ModelError::XmlDoctype { .. } => "security",
+                    ModelError::XmlDoctype { .. } | ModelError::XmlForeignNamespace { .. } => {
+                        "security"
+                    }
                     ModelError::Syntax { .. } | ModelError::Structure { .. } => "structure",
                     ModelError::ResourceType(_) => "invalid",
                     ModelError::Serialize { .. } => "exception",
@@ -248,6 +264,8 @@ impl GatewayError {
             GatewayError::UnknownResourceType(_) => Issue::error("not-supported", self.to_string()),
             GatewayError::MethodNotAllowed(_) => Issue::error("not-supported", self.to_string()),
             GatewayError::Referral(referral) => referral.issue(),
+            GatewayError::Timeout { .. } => Issue::error("timeout", self.to_string()),
+            GatewayError::TooManyRequests { .. } => Issue::error("throttled", self.to_string()),
             GatewayError::NotFound(_) => Issue::error("not-found", self.to_string()),
             GatewayError::Gone(_) => Issue::error("deleted", self.to_string()),
             GatewayError::VersionConflict { .. } => Issue::error("conflict", self.to_string()),

@@ -25,6 +25,15 @@ pub enum ModelError {
         /// Where the declaration starts.
         location: String,
     },
+    /// XML declared a namespace FHIR XML does not use (only FHIR, XHTML for narratives and
+    /// XML Schema instance attributes are allowed): refuses XInclude and other foreign content.
+    #[error("XML namespace '{namespace}' is not accepted in FHIR XML (at {location})")]
+    XmlForeignNamespace {
+        /// The namespace URI declared.
+        namespace: String,
+        /// Where the declaring element starts.
+        location: String,
+    },
     /// The bytes are not well-formed JSON or XML.
     #[error("malformed {format}: {message}")]
     Syntax {

@@ -1,12 +1,25 @@
-//! A streaming pre-check for XML: size, element depth, and no DOCTYPE/ENTITY.
+//! A streaming pre-check for XML: size, element depth, no DOCTYPE/ENTITY, and no namespace
+//! FHIR XML does not use.
 //!
 //! fhirbolt's XML reader recurses once per element and overflows the stack at about a thousand
 //! levels, and a DOCTYPE opens the door to external entities (XXE) and entity expansion. This
-//! scan runs first, with no recursion and no entity handling.
+//! scan runs first, with no recursion and no entity handling. Narrative `div`s are cut out
+//! before fhirbolt checks element namespaces, so foreign content such as XInclude
+//! (`<xi:include href="file:///…"/>`) is refused here, by its namespace declaration, wherever
+//! it sits.
 
 use crate::{ModelError, ParseLimits};
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+
+/// The namespaces a FHIR XML document may declare: FHIR itself, XHTML (narratives), XML
+/// Schema instance (`xsi:schemaLocation` in published examples) and the `xml` prefix's own.
+const ALLOWED_NAMESPACES: [&[u8]; 4] = [
+    b"http://hl7.org/fhir",
+    b"http://www.w3.org/1999/xhtml",
+    b"http://www.w3.org/2001/XMLSchema-instance",
+    b"http://www.w3.org/XML/1998/namespace",
+];
 
 /// Checks an XML document against `limits` and refuses any DOCTYPE or ENTITY declaration.
 pub(crate) fn check_xml(bytes: &[u8], limits: &ParseLimits) -> Result<(), ModelError> {
@@ -29,7 +42,8 @@ pub(crate) fn check_xml(bytes: &[u8], limits: &ParseLimits) -> Result<(), ModelE
     loop {
         let before = reader.buffer_position();
         match reader.read_event() {
-            Ok(Event::Start(_)) => {
+            Ok(Event::Start(start)) => {
+                check_namespaces(&start, bytes, before)?;
                 depth += 1;
                 if depth > limits.max_depth {
                     return Err(ModelError::TooDeep {
@@ -38,6 +52,7 @@ pub(crate) fn check_xml(bytes: &[u8], limits: &ParseLimits) -> Result<(), ModelE
                     });
                 }
             }
+            Ok(Event::Empty(empty)) => check_namespaces(&empty, bytes, before)?,
             Ok(Event::End(_)) => depth = depth.saturating_sub(1),
             Ok(Event::DocType(_)) => {
                 return Err(ModelError::XmlDoctype {
@@ -57,6 +72,31 @@ pub(crate) fn check_xml(bytes: &[u8], limits: &ParseLimits) -> Result<(), ModelE
             }
         }
     }
+}
+
+/// Refuses an element that declares (`xmlns` or `xmlns:prefix`) a namespace outside
+/// [`ALLOWED_NAMESPACES`]; `offset` is where the element starts in `bytes`.
+fn check_namespaces(
+    element: &BytesStart<'_>,
+    bytes: &[u8],
+    offset: usize,
+) -> Result<(), ModelError> {
+    for attribute in element.attributes() {
+        let attribute = attribute.map_err(|error| ModelError::Syntax {
+            format: "XML",
+            message: format!("{error} near {}", location_of(bytes, offset)),
+        })?;
+        let name: &[u8] = attribute.key.as_ref();
+        let value: &[u8] = &attribute.value;
+        let declares = name == b"xmlns" || name.starts_with(b"xmlns:");
+        if declares && !ALLOWED_NAMESPACES.contains(&value) {
+            return Err(ModelError::XmlForeignNamespace {
+                namespace: String::from_utf8_lossy(value).into_owned(),
+                location: location_of(bytes, offset),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Offset of the first `<!DOCTYPE` or `<!ENTITY` (any case), if any.
@@ -109,6 +149,29 @@ mod tests {
             check_xml(doc, &LIMITS),
             Err(ModelError::XmlDoctype { .. })
         ));
+    }
+
+    #[test]
+    fn xinclude_is_refused_in_a_narrative_and_outside_it() {
+        let in_narrative = b"<Patient xmlns=\"http://hl7.org/fhir\"><text><status value=\"generated\"/><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>a</p>\n<xi:include xmlns:xi=\"http://www.w3.org/2001/XInclude\" href=\"file:///etc/passwd\" parse=\"text\"/></div></text></Patient>";
+        assert_eq!(
+            check_xml(in_narrative, &ParseLimits::default()),
+            Err(ModelError::XmlForeignNamespace {
+                namespace: "http://www.w3.org/2001/XInclude".into(),
+                location: "line 2 column 1".into(),
+            })
+        );
+        let as_default = b"<Patient xmlns=\"http://hl7.org/fhir\"><include xmlns=\"http://www.w3.org/2001/XInclude\" href=\"file:///etc/passwd\"></include></Patient>";
+        assert!(matches!(
+            check_xml(as_default, &LIMITS),
+            Err(ModelError::XmlForeignNamespace { .. })
+        ));
+    }
+
+    #[test]
+    fn fhir_xhtml_and_schema_instance_namespaces_pass() {
+        let doc = b"<Patient xmlns=\"http://hl7.org/fhir\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://hl7.org/fhir ../patient.xsd\"><text><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>x</p></div></text></Patient>";
+        assert_eq!(check_xml(doc, &LIMITS), Ok(()));
     }
 
     #[test]

@@ -122,6 +122,14 @@ impl Context {
     }
 }
 
+/// How an answer to `request` is written (JSON when `_format`/`Accept` name nothing we write).
+pub(super) fn negotiated_of(request: &HttpRequest) -> Negotiated {
+    match Context::of(request) {
+        Ok(context) => context.negotiated,
+        Err((_, negotiated)) => negotiated,
+    }
+}
+
 pub(super) fn header_text(request: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     request
         .headers()

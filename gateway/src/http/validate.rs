@@ -93,7 +93,8 @@ fn validate_body(
         Err(
             error @ (ModelError::TooLarge { .. }
             | ModelError::TooDeep { .. }
-            | ModelError::XmlDoctype { .. }),
+            | ModelError::XmlDoctype { .. }
+            | ModelError::XmlForeignNamespace { .. }),
         ) => return Err(error.into()),
         // The validator parses it again and reports the fatal issue with its position.
         Err(_) => {
